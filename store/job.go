@@ -102,7 +102,7 @@ const (
 // Job is the stored record of one job. The engine fills every field on enqueue; stores keep
 // them as given and change only the fields their operations name.
 type Job struct {
-	ID          string // unique, assigned by the engine at enqueue
+	ID          string // unique, made by NewID at enqueue: its first character is the tier digit
 	Type        string // handler name, e.g. "send_password_reset"
 	Tier        Tier
 	Payload     []byte // JSON document
