@@ -35,7 +35,10 @@ type Store interface {
 
 	// Wait blocks until tier may have runnable work (a job enqueued, handed back or rescued,
 	// the tier resumed), until d has passed, or until ctx is done. It may return early without
-	// cause; callers fetch after it returns. It returns ctx's error when ctx is done, else nil.
+	// cause; callers fetch after it returns. A wake-up signalled while nobody waits is kept
+	// (level-triggered): the next Wait on that tier returns at once, so a job enqueued between
+	// a caller's empty Fetch and its Wait is never missed. It returns ctx's error when ctx is
+	// done, else nil.
 	Wait(ctx context.Context, tier Tier, d time.Duration) error
 
 	// Ack records the outcome of runs, in one atomic step per job (a batch may be applied
