@@ -1,0 +1,53 @@
+package slaq
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrPermanent marks an error after which a job is not retried: it goes straight to the
+// dead-letter queue. Test for it with errors.Is; make one with [Permanent].
+var ErrPermanent = errors.New("permanent failure")
+
+// ErrUnknownType is the (permanent) failure of a job whose type has no handler.
+var ErrUnknownType = errors.New("unknown job type")
+
+// ErrInvalid is wrapped by every error about bad input to Enqueue: nothing was stored.
+var ErrInvalid = errors.New("invalid job")
+
+// ErrNotFound is wrapped when a job id is unknown.
+var ErrNotFound = errors.New("job not found")
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() []error {
+	return []error{ErrPermanent, e.err}
+}
+
+// Permanent wraps err so that the job is not retried. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// SnoozeError asks for the job to run again after a delay without spending an attempt.
+type SnoozeError struct{ After time.Duration }
+
+func (e *SnoozeError) Error() string { return fmt.Sprintf("snoozed for %s", e.After) }
+
+// Snooze returns an error that re-runs the job after d without spending an attempt. Return it
+// from a handler, e.g. when a dependency asked to be called later.
+func Snooze(d time.Duration) error {
+	if d < 0 {
+		d = 0
+	}
+	return &SnoozeError{After: d}
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
