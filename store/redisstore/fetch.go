@@ -1,0 +1,68 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/rueidis"
+
+	"github.com/slaqhq/slaq/store"
+)
+
+// Fetch claims up to req.Limit jobs of req.Tier with one fetch script call: it promotes due
+// delayed jobs, honours the pause flag and req.Cap, and returns the claimed jobs and the
+// tier's next delayed RunAt.
+func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchResult, error) {
+	if err := s.live(); err != nil {
+		return store.FetchResult{}, err
+	}
+	k, err := s.keys(req.Tier)
+	if err != nil {
+		return store.FetchResult{}, err
+	}
+	limit := max(req.Limit, 1)
+	m, err := s.run(ctx, fetchCall(k, req, limit, s.opts.PromoteBatch))
+	if err != nil {
+		return store.FetchResult{}, fmt.Errorf("redisstore: fetch %s: %w", req.Tier, err)
+	}
+	return parseFetch(m, limit)
+}
+
+// fetchCall builds the fetch script call.
+func fetchCall(k *tierKeys, req store.FetchRequest, limit, promote int) call {
+	return call{s: scriptFetch,
+		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.job},
+		args: []string{itoa(req.Now), itoa(int64(limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
+	}
+}
+
+// parseFetch reads the fetch script's reply: {paused, nextRunAt, id, fields, id, fields, ...}.
+func parseFetch(m rueidis.RedisMessage, limit int) (store.FetchResult, error) {
+	var res store.FetchResult
+	arr, err := m.ToArray()
+	if err != nil || len(arr) < 2 {
+		return res, fmt.Errorf("redisstore: fetch: unexpected reply %v: %v", m, err)
+	}
+	paused, _ := arr[0].AsInt64()
+	res.Paused = paused == 1
+	res.NextRunAt, _ = arr[1].AsInt64()
+	if len(arr) > 2 {
+		res.Jobs = make([]*store.Job, 0, min((len(arr)-2)/2, limit))
+	}
+	for i := 2; i+1 < len(arr); i += 2 {
+		id, err := arr[i].ToString()
+		if err != nil {
+			return res, fmt.Errorf("redisstore: fetch: job id: %w", err)
+		}
+		kv, err := arr[i+1].AsStrSlice()
+		if err != nil {
+			return res, fmt.Errorf("redisstore: fetch: job %s: %w", id, err)
+		}
+		j, err := decodeJob(id, kv)
+		if err != nil {
+			return res, err
+		}
+		res.Jobs = append(res.Jobs, j)
+	}
+	return res, nil
+}

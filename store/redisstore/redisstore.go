@@ -1,0 +1,88 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/redis/rueidis"
+
+	"github.com/slaqhq/slaq/store"
+)
+
+// Store is the Redis implementation of [store.Store]. It is safe for concurrent use, and
+// any number of processes may share one Redis through Stores with the same Prefix.
+type Store struct {
+	client rueidis.Client
+	opts   Options
+	tiers  [store.NumTiers]tierKeys
+
+	closing   context.Context // done once Close has begun: unblocks Wait
+	close     context.CancelFunc
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New connects to Redis as opts say, loads the scripts and returns the store.
+func New(ctx context.Context, opts Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	co := rueidis.ClientOption{
+		InitAddress:  o.Addrs,
+		Username:     o.Username,
+		Password:     o.Password,
+		SelectDB:     o.DB,
+		ClientName:   o.ClientName,
+		TLSConfig:    o.TLS,
+		DisableCache: true,
+		Dialer:       netDialer(o.DialTimeout),
+	}
+	if o.SentinelMaster != "" {
+		co.Sentinel = rueidis.SentinelOption{MasterSet: o.SentinelMaster, Username: o.Username, Password: o.Password, TLSConfig: o.TLS}
+	}
+	client, err := rueidis.NewClient(co)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: connect to %v: %w", o.Addrs, err)
+	}
+	s := &Store{client: client, opts: o}
+	for _, t := range store.Tiers {
+		s.tiers[t.Index()] = newTierKeys(o.Prefix, t)
+	}
+	s.closing, s.close = context.WithCancel(context.Background())
+	if err := s.loadScripts(ctx); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close cancels blocked Wait calls and closes every connection. It is safe to call twice.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.close()
+		s.client.Close()
+	})
+	return nil
+}
+
+// Prefix returns the key prefix the store uses.
+func (s *Store) Prefix() string { return s.opts.Prefix }
+
+// keys returns tier's key names, or an error for an invalid tier.
+func (s *Store) keys(t store.Tier) (*tierKeys, error) {
+	if !t.Valid() {
+		return nil, fmt.Errorf("redisstore: invalid tier %d", t)
+	}
+	return &s.tiers[t.Index()], nil
+}
+
+// live returns store.ErrClosed (wrapped) once Close has begun.
+func (s *Store) live() error {
+	if s.closing.Err() != nil {
+		return fmt.Errorf("redisstore: %w", store.ErrClosed)
+	}
+	return nil
+}
