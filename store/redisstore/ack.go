@@ -41,13 +41,11 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 
 // ackCall builds the ack script call for acks[idx], all of tier k.
 func ackCall(k *tierKeys, acks []store.Ack, idx []int) call {
-	keys := make([]string, 0, 8+len(idx))
-	keys = append(keys, k.active, k.waiting, k.delayed, k.completed, k.expiry, k.failed, k.marker, k.stats)
+	keys := []string{k.active, k.waiting, k.delayed, k.completed, k.expiry, k.failed, k.marker, k.stats, k.jobs}
 	args := make([]string, 0, 1+6*len(idx))
 	args = append(args, itoa(int64(len(idx))))
 	for _, i := range idx {
 		a := &acks[i]
-		keys = append(keys, k.job+a.ID)
 		args = append(args, a.ID, itoa(int64(a.Kind)), itoa(a.Now), itoa(a.RunAt), a.Error, string(a.Result))
 	}
 	return call{s: scriptAck, keys: keys, args: args}
@@ -65,15 +63,10 @@ func (s *Store) ExtendLeases(ctx context.Context, tier store.Tier, ids []string,
 	if len(ids) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, 1+len(ids))
-	keys = append(keys, k.active)
 	args := make([]string, 0, 1+len(ids))
 	args = append(args, itoa(until))
-	for _, id := range ids {
-		keys = append(keys, k.job+id)
-		args = append(args, id)
-	}
-	if _, err := s.run(ctx, call{s: scriptExtend, keys: keys, args: args}); err != nil {
+	args = append(args, ids...)
+	if _, err := s.run(ctx, call{s: scriptExtend, keys: []string{k.active, k.jobs}, args: args}); err != nil {
 		return fmt.Errorf("redisstore: extend %d leases of %s: %w", len(ids), tier, err)
 	}
 	return nil
@@ -90,7 +83,7 @@ func (s *Store) Rescue(ctx context.Context, tier store.Tier, now int64) (int, er
 		return 0, err
 	}
 	c := call{s: scriptRescue,
-		keys: []string{k.active, k.waiting, k.marker, k.job},
+		keys: []string{k.active, k.waiting, k.marker, k.jobs},
 		args: []string{itoa(now), itoa(int64(s.opts.SweepBatch))},
 	}
 	return s.sweep(ctx, c, "rescue "+tier.String())

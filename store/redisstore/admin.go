@@ -19,18 +19,14 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
 		return nil, fmt.Errorf("redisstore: get: %w", err)
 	}
 	k := &s.tiers[t.Index()]
-	fields, err := s.client.Do(ctx, s.client.B().Hgetall().Key(k.job+id).Build()).AsStrMap()
+	rec, err := s.client.Do(ctx, s.client.B().Hget().Key(k.jobs).Field(id).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return nil, fmt.Errorf("redisstore: job %s: %w", id, store.ErrNotFound)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: get job %s: %w", id, err)
 	}
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("redisstore: job %s: %w", id, store.ErrNotFound)
-	}
-	kv := make([]string, 0, 2*len(fields))
-	for f, v := range fields {
-		kv = append(kv, f, v)
-	}
-	return decodeJob(id, kv)
+	return decodeRecord(id, rec)
 }
 
 // SetPaused pauses or resumes tier with the pause script; resuming wakes the tier's waiters.
@@ -101,7 +97,7 @@ func (s *Store) Dead(ctx context.Context, tier store.Tier, limit int) ([]*store.
 	if err != nil || limit <= 0 {
 		return nil, err
 	}
-	m, err := s.run(ctx, call{s: scriptDead, keys: []string{k.failed, k.job}, args: []string{itoa(int64(limit))}})
+	m, err := s.run(ctx, call{s: scriptDead, keys: []string{k.failed, k.jobs}, args: []string{itoa(int64(limit))}})
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: dead jobs of %s: %w", tier, err)
 	}
@@ -115,11 +111,11 @@ func (s *Store) Dead(ctx context.Context, tier store.Tier, limit int) ([]*store.
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: dead jobs of %s: %w", tier, err)
 		}
-		kv, err := arr[i+1].AsStrSlice()
+		rec, err := arr[i+1].ToString()
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: dead job %s: %w", id, err)
 		}
-		j, err := decodeJob(id, kv)
+		j, err := decodeRecord(id, rec)
 		if err != nil {
 			return nil, err
 		}
@@ -137,12 +133,7 @@ func (s *Store) Forget(ctx context.Context, tier store.Tier, ids []string) error
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	keys := make([]string, 0, 1+len(ids))
-	keys = append(keys, k.failed)
-	for _, id := range ids {
-		keys = append(keys, k.job+id)
-	}
-	if _, err := s.run(ctx, call{s: scriptForget, keys: keys, args: ids}); err != nil {
+	if _, err := s.run(ctx, call{s: scriptForget, keys: []string{k.failed, k.jobs}, args: ids}); err != nil {
 		return fmt.Errorf("redisstore: forget %d jobs of %s: %w", len(ids), tier, err)
 	}
 	return nil
@@ -159,7 +150,7 @@ func (s *Store) Clean(ctx context.Context, tier store.Tier, now int64, keep int)
 		return 0, err
 	}
 	c := call{s: scriptClean,
-		keys: []string{k.completed, k.expiry, k.job},
+		keys: []string{k.completed, k.expiry, k.jobs},
 		args: []string{itoa(now), itoa(int64(keep)), itoa(int64(s.opts.SweepBatch))},
 	}
 	return s.sweep(ctx, c, "clean "+tier.String())

@@ -3,122 +3,130 @@ package redisstore
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/slaqhq/slaq/store"
 )
 
-// A job's HASH holds one short field per non-zero [store.Job] field, so that small jobs stay
-// in Redis' compact listpack encoding. The id and the tier are not stored: the key names them.
+// A job is stored as one record string in its tier's jobs HASH (see scripts/lib.lua, which
+// reads and edits it inside Redis): 16 header fields each followed by '|', then the Type,
+// UniqueKey, LastError, Result and Payload bytes back to back. Numeric fields are decimal and
+// empty when zero. One string per job keeps a job with a 200-byte payload in one allocation,
+// and the record stays readable with redis-cli (HGET).
 const (
-	fType        = "t" // Type
-	fPayload     = "p" // Payload, stored as given
-	fState       = "s" // State, e.g. "waiting"
-	fAttempts    = "n" // Attempts
-	fMaxAttempts = "m" // MaxAttempts
-	fTimeout     = "o" // TimeoutMs
-	fBackoff     = "b" // BackoffMs
-	fRunAt       = "r" // RunAt
-	fCreatedAt   = "c" // CreatedAt
-	fStartedAt   = "g" // StartedAt
-	fFinishedAt  = "f" // FinishedAt
-	fLeaseUntil  = "l" // LeaseUntil
-	fLastError   = "e" // LastError
-	fUniqueKey   = "u" // UniqueKey
-	fUniqueTTL   = "v" // UniqueTTLMs
-	fRetain      = "k" // RetainMs
-	fResult      = "x" // Result
+	hState = iota
+	hAttempts
+	hRunAt
+	hStartedAt
+	hFinishedAt
+	hLeaseUntil
+	hMaxAttempts
+	hTimeout
+	hBackoff
+	hCreatedAt
+	hUniqueTTL
+	hRetain
+	hTypeLen
+	hUniqueLen
+	hErrorLen
+	hResultLen
+	numHeader
 )
 
-// appendFields appends j's non-zero fields (but not State, which the scripts set) as
-// field/value pairs and returns the extended slice and the number of pairs appended.
-func appendFields(dst []string, j *store.Job) ([]string, int) {
-	n0 := len(dst)
-	str := func(f, v string) {
-		if v != "" {
-			dst = append(dst, f, v)
-		}
-	}
-	num := func(f string, v int64) {
-		if v != 0 {
-			dst = append(dst, f, strconv.FormatInt(v, 10))
-		}
-	}
-	str(fType, j.Type)
-	str(fPayload, string(j.Payload))
-	num(fAttempts, int64(j.Attempts))
-	num(fMaxAttempts, int64(j.MaxAttempts))
-	num(fTimeout, j.TimeoutMs)
-	num(fBackoff, j.BackoffMs)
-	num(fRunAt, j.RunAt)
-	num(fCreatedAt, j.CreatedAt)
-	num(fStartedAt, j.StartedAt)
-	num(fFinishedAt, j.FinishedAt)
-	num(fLeaseUntil, j.LeaseUntil)
-	str(fLastError, j.LastError)
-	str(fUniqueKey, j.UniqueKey)
-	num(fUniqueTTL, j.UniqueTTLMs)
-	num(fRetain, j.RetainMs)
-	str(fResult, string(j.Result))
-	return dst, (len(dst) - n0) / 2
+// stateCodes maps each job state to its one-letter code in a record.
+var stateCodes = map[store.State]byte{
+	store.StateWaiting: 'w', store.StateDelayed: 'd', store.StateActive: 'a',
+	store.StateCompleted: 'c', store.StateFailed: 'f',
 }
 
-// decodeJob builds the job with id from its HASH as field/value pairs.
-func decodeJob(id string, kv []string) (*store.Job, error) {
+func stateOfCode(c byte) store.State {
+	for s, b := range stateCodes {
+		if b == c {
+			return s
+		}
+	}
+	return store.State(string(c))
+}
+
+// encodeRecord returns j's record with the given state.
+func encodeRecord(j *store.Job, state store.State) string {
+	var h [numHeader]int64
+	h[hAttempts], h[hRunAt], h[hStartedAt] = int64(j.Attempts), j.RunAt, j.StartedAt
+	h[hFinishedAt], h[hLeaseUntil], h[hMaxAttempts] = j.FinishedAt, j.LeaseUntil, int64(j.MaxAttempts)
+	h[hTimeout], h[hBackoff], h[hCreatedAt] = j.TimeoutMs, j.BackoffMs, j.CreatedAt
+	h[hUniqueTTL], h[hRetain] = j.UniqueTTLMs, j.RetainMs
+	h[hTypeLen], h[hUniqueLen] = int64(len(j.Type)), int64(len(j.UniqueKey))
+	h[hErrorLen], h[hResultLen] = int64(len(j.LastError)), int64(len(j.Result))
+	b := make([]byte, 0, 64+len(j.Type)+len(j.UniqueKey)+len(j.LastError)+len(j.Result)+len(j.Payload))
+	b = append(b, stateCodes[state], '|')
+	for _, v := range h[1:] {
+		if v != 0 {
+			b = strconv.AppendInt(b, v, 10)
+		}
+		b = append(b, '|')
+	}
+	b = append(b, j.Type...)
+	b = append(b, j.UniqueKey...)
+	b = append(b, j.LastError...)
+	b = append(b, j.Result...)
+	b = append(b, j.Payload...)
+	return string(b)
+}
+
+// decodeRecord builds the job with id from its record.
+func decodeRecord(id, rec string) (*store.Job, error) {
 	t, err := store.TierOfID(id)
 	if err != nil {
 		return nil, err
 	}
-	j := &store.Job{ID: id, Tier: t}
-	for i := 0; i+1 < len(kv); i += 2 {
-		f, v := kv[i], kv[i+1]
-		switch f {
-		case fType:
-			j.Type = v
-		case fPayload:
-			j.Payload = []byte(v)
-		case fState:
-			j.State = store.State(v)
-		case fLastError:
-			j.LastError = v
-		case fUniqueKey:
-			j.UniqueKey = v
-		case fResult:
-			j.Result = []byte(v)
-		default:
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil, fmt.Errorf("redisstore: job %s field %q: %w", id, f, err)
+	var h [numHeader]int64
+	rest := rec
+	for i := range h {
+		f, r, ok := strings.Cut(rest, "|")
+		if !ok {
+			return nil, fmt.Errorf("redisstore: job %s: record has %d header fields, want %d", id, i, numHeader)
+		}
+		rest = r
+		if i == hState {
+			if len(f) != 1 {
+				return nil, fmt.Errorf("redisstore: job %s: bad state %q", id, f)
 			}
-			setNum(j, f, n)
+			h[i] = int64(f[0])
+			continue
+		}
+		if f != "" {
+			if h[i], err = strconv.ParseInt(f, 10, 64); err != nil {
+				return nil, fmt.Errorf("redisstore: job %s: header field %d: %w", id, i, err)
+			}
 		}
 	}
-	return j, nil
-}
-
-// setNum sets j's numeric field f; it ignores fields it does not know (a newer version's).
-func setNum(j *store.Job, f string, n int64) {
-	switch f {
-	case fAttempts:
-		j.Attempts = int(n)
-	case fMaxAttempts:
-		j.MaxAttempts = int(n)
-	case fTimeout:
-		j.TimeoutMs = n
-	case fBackoff:
-		j.BackoffMs = n
-	case fRunAt:
-		j.RunAt = n
-	case fCreatedAt:
-		j.CreatedAt = n
-	case fStartedAt:
-		j.StartedAt = n
-	case fFinishedAt:
-		j.FinishedAt = n
-	case fLeaseUntil:
-		j.LeaseUntil = n
-	case fUniqueTTL:
-		j.UniqueTTLMs = n
-	case fRetain:
-		j.RetainMs = n
+	body := func(n int64) (string, error) {
+		if n < 0 || n > int64(len(rest)) {
+			return "", fmt.Errorf("redisstore: job %s: record body too short", id)
+		}
+		s := rest[:n]
+		rest = rest[n:]
+		return s, nil
 	}
+	j := &store.Job{ID: id, Tier: t, State: stateOfCode(byte(h[hState])),
+		Attempts: int(h[hAttempts]), RunAt: h[hRunAt], StartedAt: h[hStartedAt],
+		FinishedAt: h[hFinishedAt], LeaseUntil: h[hLeaseUntil], MaxAttempts: int(h[hMaxAttempts]),
+		TimeoutMs: h[hTimeout], BackoffMs: h[hBackoff], CreatedAt: h[hCreatedAt],
+		UniqueTTLMs: h[hUniqueTTL], RetainMs: h[hRetain]}
+	var res string
+	for _, p := range []struct {
+		dst *string
+		n   int64
+	}{{&j.Type, h[hTypeLen]}, {&j.UniqueKey, h[hUniqueLen]}, {&j.LastError, h[hErrorLen]}, {&res, h[hResultLen]}} {
+		if *p.dst, err = body(p.n); err != nil {
+			return nil, err
+		}
+	}
+	if res != "" {
+		j.Result = []byte(res)
+	}
+	if rest != "" {
+		j.Payload = []byte(rest)
+	}
+	return j, nil
 }

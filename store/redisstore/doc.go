@@ -20,20 +20,31 @@
 //	{slaq:1}:f        ZSET   failed jobs waiting for the dead-letter queue, score FinishedAt
 //	{slaq:1}:m        ZSET   the wake-up marker (one member "m"); Wait blocks on it with BZPOPMIN
 //	{slaq:1}:s        HASH   c: completed total, f: failed total, p: paused flag, q: sequence
-//	{slaq:1}:j:<id>   HASH   one job: short fields t, p, s, n, m, o, b, r, c, g, f, l, e, u, v,
-//	                         k, x (see codec.go); zero fields are not stored
+//	{slaq:1}:j        HASH   the tier's jobs: id -> record, one compact string per job
 //	{slaq:1}:u:<key>  STRING a unique key: "<holder id>:<expiry ms>", with PX = UniqueTTLMs
 //
-// A job id's first character is its tier digit ([store.TierOfID]), so a job's key follows from
-// its id alone.
+// A job id's first character is its tier digit ([store.TierOfID]), so a job's tier, and so
+// its keys, follow from its id alone.
+//
+// A record is 16 '|'-terminated header fields (state letter, Attempts, RunAt, StartedAt,
+// FinishedAt, LeaseUntil, MaxAttempts, TimeoutMs, BackoffMs, CreatedAt, UniqueTTLMs, RetainMs,
+// and the lengths of Type, UniqueKey, LastError and Result; zeros are empty), then those four
+// strings and the payload, as given, back to back:
+//
+//	w||1700000000000|||||3|10000|2000|1700000000000||||8||||test_job{"n":1}
+//
+// One string per job, as a field of a per-tier HASH, costs far less memory than a key per job
+// or a HASH per job (a 200-byte payload exceeds hash-max-listpack-value, which would turn each
+// job's HASH into a hash table): about 355 bytes per waiting job with a 200-byte payload.
+// Scripts edit a record in place with the codec in scripts/lib.lua; the fields the hot path
+// changes come first, so fetch splits off only six of them.
 //
 // # Scripts
 //
 // The scripts are in scripts/*.lua, embedded, each with a header giving its KEYS, ARGV, reply
 // and time complexity; they run with EVALSHA (EVAL on NOSCRIPT) and are loaded on every node
-// by [New]. Every key is passed in KEYS, except where a script pops ids it cannot know in
-// advance (fetch, rescue, clean, dead): those get the tier's job-key prefix as a KEYS entry,
-// which carries the tier's hash tag, so the job keys they derive lie in the same slot.
+// by [New]. Each has scripts/lib.lua (the record codec) in front of it. Every key a script
+// touches is passed in KEYS; none builds a key name.
 //
 // # Waking workers
 //

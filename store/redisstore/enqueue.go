@@ -55,23 +55,22 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 
 // enqueueCall builds the enqueue script call for jobs[idx], all of tier k.
 func enqueueCall(k *tierKeys, now int64, jobs []*store.Job, idx []int) call {
-	keys := make([]string, 0, 4+2*len(idx))
-	keys = append(keys, k.waiting, k.delayed, k.marker, k.stats)
-	args := make([]string, 0, 2+len(idx)*24)
+	keys := make([]string, 0, 5+len(idx))
+	keys = append(keys, k.waiting, k.delayed, k.marker, k.stats, k.jobs)
+	args := make([]string, 0, 2+len(idx)*5)
 	args = append(args, itoa(now), itoa(int64(len(idx))))
 	for _, i := range idx {
 		j := jobs[i]
-		jk := k.job + j.ID
-		uk, uexp := jk, int64(0)
+		uk, uexp := k.jobs, int64(0)
 		if j.UniqueKey != "" && j.UniqueTTLMs > 0 {
 			uk, uexp = k.unique+j.UniqueKey, now+j.UniqueTTLMs
 		}
-		keys = append(keys, jk, uk)
-		args = append(args, j.ID, itoa(j.RunAt), itoa(uexp), itoa(j.UniqueTTLMs), "")
-		at := len(args) - 1
-		var n int
-		args, n = appendFields(args, j)
-		args[at] = itoa(int64(n))
+		state := store.StateWaiting
+		if j.RunAt > now {
+			state = store.StateDelayed
+		}
+		keys = append(keys, uk)
+		args = append(args, j.ID, itoa(j.RunAt), itoa(uexp), itoa(j.UniqueTTLMs), encodeRecord(j, state))
 	}
 	return call{s: scriptEnqueue, keys: keys, args: args}
 }

@@ -31,12 +31,12 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 // fetchCall builds the fetch script call.
 func fetchCall(k *tierKeys, req store.FetchRequest, limit, promote int) call {
 	return call{s: scriptFetch,
-		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.job},
+		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs},
 		args: []string{itoa(req.Now), itoa(int64(limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
 	}
 }
 
-// parseFetch reads the fetch script's reply: {paused, nextRunAt, id, fields, id, fields, ...}.
+// parseFetch reads the fetch script's reply: {paused, nextRunAt, id, record, id, record, ...}.
 func parseFetch(m rueidis.RedisMessage, limit int) (store.FetchResult, error) {
 	var res store.FetchResult
 	arr, err := m.ToArray()
@@ -54,11 +54,11 @@ func parseFetch(m rueidis.RedisMessage, limit int) (store.FetchResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("redisstore: fetch: job id: %w", err)
 		}
-		kv, err := arr[i+1].AsStrSlice()
+		rec, err := arr[i+1].ToString()
 		if err != nil {
 			return res, fmt.Errorf("redisstore: fetch: job %s: %w", id, err)
 		}
-		j, err := decodeJob(id, kv)
+		j, err := decodeRecord(id, rec)
 		if err != nil {
 			return res, err
 		}

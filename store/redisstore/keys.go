@@ -18,7 +18,7 @@ type tierKeys struct {
 	failed    string // ZSET id -> FinishedAt (waiting for the dead-letter queue)
 	marker    string // ZSET with the one member "m": BZPOPMIN wakes waiters
 	stats     string // HASH c: completed total, f: failed total, p: paused
-	job       string // prefix of a job's HASH: job + id
+	jobs      string // HASH id -> job record (see codec.go)
 	unique    string // prefix of a unique key's STRING: unique + key
 }
 
@@ -34,7 +34,7 @@ func newTierKeys(prefix string, t store.Tier) tierKeys {
 		failed:    tag + ":f",
 		marker:    tag + ":m",
 		stats:     tag + ":s",
-		job:       tag + ":j:",
+		jobs:      tag + ":j",
 		unique:    tag + ":u:",
 	}
 }

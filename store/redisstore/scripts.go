@@ -21,13 +21,20 @@ type script struct {
 	sha  string
 }
 
+// mustScript returns the embedded script name, with scripts/lib.lua (the record codec) in
+// front of it.
 func mustScript(name string) *script {
+	lib, err := scriptFS.ReadFile("scripts/lib.lua")
+	if err != nil {
+		panic("redisstore: missing embedded scripts/lib.lua") // a build defect, caught by every test
+	}
 	b, err := scriptFS.ReadFile("scripts/" + name + ".lua")
 	if err != nil {
-		panic("redisstore: missing embedded script " + name) // a build defect, caught by every test
+		panic("redisstore: missing embedded script " + name)
 	}
-	sum := sha1.Sum(b)
-	return &script{name: name, body: string(b), sha: hex.EncodeToString(sum[:])}
+	body := string(lib) + "\n" + string(b)
+	sum := sha1.Sum([]byte(body))
+	return &script{name: name, body: body, sha: hex.EncodeToString(sum[:])}
 }
 
 // The scripts, one per state change (plus dead, which reads failed jobs atomically).

@@ -1,18 +1,18 @@
 -- ack.lua: record the outcome of runs of one tier's jobs; each job changes state atomically.
 --
--- KEYS[1]    active ZSET (score LeaseUntil)
--- KEYS[2]    waiting LIST
--- KEYS[3]    delayed ZSET (score RunAt; member: 10-hex-digit sequence number, then the id)
--- KEYS[4]    completed ZSET (score FinishedAt)
--- KEYS[5]    completed-expiry ZSET (score FinishedAt + RetainMs)
--- KEYS[6]    failed ZSET (score FinishedAt)
--- KEYS[7]    marker ZSET
--- KEYS[8]    tier stats HASH (fields c: completed total, f: failed total, q: delayed sequence)
--- KEYS[8+i]  ack i's job HASH
+-- KEYS[1]  active ZSET (score LeaseUntil)
+-- KEYS[2]  waiting LIST
+-- KEYS[3]  delayed ZSET (score RunAt; member: 10-hex-digit sequence number, then the id)
+-- KEYS[4]  completed ZSET (score FinishedAt)
+-- KEYS[5]  completed-expiry ZSET (score FinishedAt + RetainMs)
+-- KEYS[6]  failed ZSET (score FinishedAt)
+-- KEYS[7]  marker ZSET
+-- KEYS[8]  tier stats HASH (fields c: completed total, f: failed total, q: delayed sequence)
+-- KEYS[9]  jobs HASH (id -> record)
 --
--- ARGV[1]    number of acks n
+-- ARGV[1]  number of acks n
 -- then, per ack (stride 6): id, kind (1 complete, 2 retry, 3 snooze, 4 release, 5 fail),
---            now (ms), RunAt (ms), error, result
+--          now (ms), RunAt (ms), error, result
 --
 -- An ack for a job that is not active is ignored. Released jobs go to the pop end of the
 -- waiting LIST (the first released is popped first). Wakes a waiter when a job became
@@ -21,66 +21,65 @@
 --
 -- Time: O(n · log A), A = active jobs.
 local n = tonumber(ARGV[1])
-local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-local earliest = tonumber(head[2])
-local wake = false
+local earliest = nil
+local wake, looked = false, false
 local done, failed, applied = 0, 0, 0
-local released = {}
+local released, deleted = {}, {}
 for i = 1, n do
   local a = 2 + (i - 1) * 6
   local id, kind, now = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local jk = KEYS[8 + i]
   if redis.call('ZREM', KEYS[1], id) == 1 then
     applied = applied + 1
+    local rec = redis.call('HGET', KEYS[9], id)
     if kind == '1' then
-      local keep = tonumber(redis.call('HGET', jk, 'k') or '0')
+      done = done + 1
+      local h, body = head(rec, 16)
+      local keep = tonumber(h[12]) or 0
       if keep > 0 then
-        redis.call('HSET', jk, 's', 'completed', 'f', now)
-        redis.call('HDEL', jk, 'l')
-        if ARGV[a + 5] ~= '' then
-          redis.call('HSET', jk, 'x', ARGV[a + 5])
-        end
+        h[1], h[5], h[6] = 'c', now, ''
+        body = set_error_result(h, body, nil, ARGV[a + 5])
+        redis.call('HSET', KEYS[9], id, unhead(h, body))
         redis.call('ZADD', KEYS[4], now, id)
         redis.call('ZADD', KEYS[5], tonumber(now) + keep, id)
       else
-        redis.call('DEL', jk)
+        deleted[#deleted + 1] = id
       end
-      done = done + 1
     elseif kind == '2' or kind == '3' then
-      local runAt = tonumber(ARGV[a + 3])
+      local h, body = head(rec, 16)
+      h[1], h[3], h[6] = 'd', ARGV[a + 3], ''
       if kind == '2' then
-        redis.call('HINCRBY', jk, 'n', 1)
-        if ARGV[a + 4] ~= '' then
-          redis.call('HSET', jk, 'e', ARGV[a + 4])
-        else
-          redis.call('HDEL', jk, 'e')
-        end
+        h[2] = add1(h[2])
+        body = set_error_result(h, body, ARGV[a + 4], nil)
       end
-      redis.call('HSET', jk, 's', 'delayed', 'r', ARGV[a + 3])
-      redis.call('HDEL', jk, 'l')
+      redis.call('HSET', KEYS[9], id, unhead(h, body))
+      if not looked then
+        local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+        earliest, looked = tonumber(first[2]), true
+      end
       local seq = redis.call('HINCRBY', KEYS[8], 'q', 1)
+      local runAt = tonumber(ARGV[a + 3])
       redis.call('ZADD', KEYS[3], runAt, string.format('%010x', seq) .. id)
       if earliest == nil or runAt < earliest then
         earliest = runAt
         wake = true
       end
     elseif kind == '4' then
-      redis.call('HSET', jk, 's', 'waiting')
-      redis.call('HDEL', jk, 'l')
+      local h, rest = head(rec, 6)
+      h[1], h[6] = 'w', ''
+      redis.call('HSET', KEYS[9], id, unhead(h, rest))
       released[#released + 1] = id
     else
-      redis.call('HINCRBY', jk, 'n', 1)
-      redis.call('HSET', jk, 's', 'failed', 'f', now)
-      if ARGV[a + 4] ~= '' then
-        redis.call('HSET', jk, 'e', ARGV[a + 4])
-      else
-        redis.call('HDEL', jk, 'e')
-      end
-      redis.call('HDEL', jk, 'l')
-      redis.call('ZADD', KEYS[6], now, id)
       failed = failed + 1
+      local h, body = head(rec, 16)
+      h[1], h[2], h[5], h[6] = 'f', add1(h[2]), now, ''
+      body = set_error_result(h, body, ARGV[a + 4], nil)
+      redis.call('HSET', KEYS[9], id, unhead(h, body))
+      redis.call('ZADD', KEYS[6], now, id)
     end
   end
+end
+if #deleted > 0 then
+  call_all('HDEL', KEYS[9], deleted)
 end
 for i = #released, 1, -1 do
   redis.call('RPUSH', KEYS[2], released[i])

@@ -2,8 +2,7 @@
 --
 -- KEYS[1]  completed ZSET (score FinishedAt)
 -- KEYS[2]  completed-expiry ZSET (score FinishedAt + RetainMs)
--- KEYS[3]  job key prefix: a job's HASH is KEYS[3] .. id (same hash tag as KEYS[1..2]; the
---          expired jobs cannot be named in advance)
+-- KEYS[3]  jobs HASH (id -> record)
 --
 -- ARGV[1]  now (ms): jobs with FinishedAt + RetainMs <= now are deleted
 -- ARGV[2]  keep: how many of the most recently finished to keep, < 0 for no count limit
@@ -18,9 +17,9 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, li
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
-  redis.call('DEL', KEYS[3] .. id)
   removed = removed + 1
 end
+call_all('HDEL', KEYS[3], ids)
 local keep = tonumber(ARGV[2])
 if keep >= 0 and removed < limit then
   local extra = redis.call('ZCARD', KEYS[1]) - keep
@@ -32,9 +31,9 @@ if keep >= 0 and removed < limit then
     redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
     for _, id in ipairs(ids) do
       redis.call('ZREM', KEYS[2], id)
-      redis.call('DEL', KEYS[3] .. id)
       removed = removed + 1
     end
+    call_all('HDEL', KEYS[3], ids)
   end
 end
 return removed

@@ -1,43 +1,34 @@
 -- enqueue.lua: store jobs of one tier in one atomic step.
 --
 -- KEYS[1]      waiting LIST (LPUSH here, RPOP by fetch)
--- KEYS[2]      delayed ZSET (score RunAt, ms)
+-- KEYS[2]      delayed ZSET (score RunAt, ms; member: 10-hex-digit sequence number, then id)
 -- KEYS[3]      marker ZSET (wakes a BZPOPMIN waiter)
 -- KEYS[4]      tier stats HASH (field q: sequence of delayed members)
--- KEYS[3+2i]   job i's HASH
--- KEYS[4+2i]   job i's unique-key STRING (job i's HASH again when it has none)
+-- KEYS[5]      jobs HASH (id -> record)
+-- KEYS[5+i]    job i's unique-key STRING (KEYS[5] again when it has none)
 --
 -- ARGV[1]      now (ms)
 -- ARGV[2]      number of jobs n
--- then, per job: id, RunAt, unique expiry (ms, 0: no unique key), unique TTL (ms),
---                p = number of field/value pairs, then the p pairs of the job's HASH
+-- then, per job (stride 5): id, RunAt, unique expiry (ms, 0: no unique key), unique TTL (ms),
+--              record (state w when RunAt <= now, else d)
 --
--- A delayed member is a 10-hex-digit sequence number then the id, so that jobs with the same
--- RunAt leave the delayed ZSET in the order they entered it.
---
+-- The sequence prefix of delayed members keeps jobs with the same RunAt in arrival order.
 -- Returns an array of n strings: "" when job i was stored, else the id of the job that holds
 -- its unique key (job i was not stored). Wakes a waiter when a job became waiting or the
 -- earliest delayed RunAt became earlier.
 --
--- Time: O(n · (fields + log D)), D = delayed jobs.
+-- Time: O(n · log D), D = delayed jobs.
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
-local head = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-local earliest = tonumber(head[2])
+local earliest, seq = nil, nil
 local wake = false
-local seq = nil
-local res = {}
-local a = 3
+local res, fields, waiting = {}, {}, {}
 for i = 1, n do
-  local id = ARGV[a]
-  local runAt = tonumber(ARGV[a + 1])
-  local uexp = tonumber(ARGV[a + 2])
-  local p = tonumber(ARGV[a + 4])
-  local jk = KEYS[3 + 2 * i]
+  local a = 3 + (i - 1) * 5
+  local id, runAt, uexp = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local holder = nil
   if uexp > 0 then
-    local uk = KEYS[4 + 2 * i]
-    local h = redis.call('GET', uk)
+    local h = redis.call('GET', KEYS[5 + i])
     if h then
       local sep = string.find(h, ':', 1, true)
       if sep and tonumber(string.sub(h, sep + 1)) > now then
@@ -45,19 +36,21 @@ for i = 1, n do
       end
     end
     if not holder then
-      redis.call('SET', uk, id .. ':' .. uexp, 'PX', ARGV[a + 3])
+      redis.call('SET', KEYS[5 + i], id .. ':' .. uexp, 'PX', ARGV[a + 3])
     end
   end
   if holder then
     res[i] = holder
   else
+    res[i] = ''
+    fields[#fields + 1] = id
+    fields[#fields + 1] = ARGV[a + 4]
     if runAt <= now then
-      redis.call('HSET', jk, 's', 'waiting', unpack(ARGV, a + 5, a + 4 + 2 * p))
-      redis.call('LPUSH', KEYS[1], id)
-      wake = true
+      waiting[#waiting + 1] = id
     else
-      redis.call('HSET', jk, 's', 'delayed', unpack(ARGV, a + 5, a + 4 + 2 * p))
       if seq == nil then
+        local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        earliest = tonumber(first[2])
         seq = redis.call('HINCRBY', KEYS[4], 'q', n) - n
       end
       seq = seq + 1
@@ -67,9 +60,12 @@ for i = 1, n do
         wake = true
       end
     end
-    res[i] = ''
   end
-  a = a + 5 + 2 * p
+end
+call_all('HSET', KEYS[5], fields)
+if #waiting > 0 then
+  call_all('LPUSH', KEYS[1], waiting)
+  wake = true
 end
 if wake then
   redis.call('ZADD', KEYS[3], 0, 'm')

@@ -3,8 +3,7 @@
 -- KEYS[1]  active ZSET (score LeaseUntil)
 -- KEYS[2]  waiting LIST
 -- KEYS[3]  marker ZSET
--- KEYS[4]  job key prefix: a job's HASH is KEYS[4] .. id (same hash tag as KEYS[1..3]; the
---          expired jobs cannot be named in advance)
+-- KEYS[4]  jobs HASH (id -> record)
 --
 -- ARGV[1]  now (ms): jobs with LeaseUntil < now are rescued, with RunAt = now
 -- ARGV[2]  most jobs to rescue in this call
@@ -16,12 +15,18 @@ local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT'
 if #ids == 0 then
   return 0
 end
-for _, id in ipairs(ids) do
+local recs = records(KEYS[4], ids)
+local fields = {}
+for i, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
-  local jk = KEYS[4] .. id
-  redis.call('HSET', jk, 's', 'waiting', 'r', ARGV[1])
-  redis.call('HDEL', jk, 'l')
-  redis.call('LPUSH', KEYS[2], id)
+  if recs[i] then
+    local h, rest = head(recs[i], 6)
+    h[1], h[3], h[6] = 'w', ARGV[1], ''
+    fields[#fields + 1] = id
+    fields[#fields + 1] = unhead(h, rest)
+  end
 end
+call_all('HSET', KEYS[4], fields)
+call_all('LPUSH', KEYS[2], ids)
 redis.call('ZADD', KEYS[3], 0, 'm')
 return #ids
