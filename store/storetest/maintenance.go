@@ -1,0 +1,147 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/slaqhq/slaq/store"
+)
+
+// runLeases checks ExtendLeases and Rescue.
+func runLeases(t *testing.T, open func(t *testing.T) store.Store) {
+	const tier = store.Critical
+	t.Run("ExtendOnlyActive", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		active, waiting, otherTier := newJob(tier, Base), newJob(tier, Base), newJob(store.High, Base)
+		enqueue(t, s, Base, active)
+		fetch(t, s, tier, 1, Base)
+		enqueue(t, s, Base, waiting, otherTier)
+		fetch(t, s, store.High, 1, Base)
+		until := Base + 99_000
+		err := s.ExtendLeases(t.Context(), tier, []string{active.ID, waiting.ID, otherTier.ID, store.NewID(tier, Base)}, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := get(t, s, active.ID).LeaseUntil; got != until {
+			t.Fatalf("active job: LeaseUntil %d, want %d", got, until)
+		}
+		if got := get(t, s, waiting.ID); got.State != store.StateWaiting || got.LeaseUntil == until {
+			t.Fatalf("waiting job: state %q LeaseUntil %d; want it untouched", got.State, got.LeaseUntil)
+		}
+		if got := get(t, s, otherTier.ID).LeaseUntil; got != Base+DefaultLeaseMs {
+			t.Fatalf("job of another tier: LeaseUntil %d, want %d", got, Base+DefaultLeaseMs)
+		}
+	})
+
+	t.Run("RescueExpiredOnly", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		a, b, c := newJob(tier, Base), newJob(tier, Base), newJob(tier, Base)
+		a.Attempts = 1
+		enqueue(t, s, Base, a, b, c)
+		fetchReq(t, s, store.FetchRequest{Tier: tier, Limit: 1, Now: Base, LeaseMs: 100})       // a: lease Base+100
+		fetchReq(t, s, store.FetchRequest{Tier: tier, Limit: 1, Now: Base + 100, LeaseMs: 100}) // b: lease Base+200
+		rescue := func(now int64) int {
+			t.Helper()
+			n, err := s.Rescue(t.Context(), tier, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := rescue(Base + 100); n != 0 {
+			t.Fatalf("Rescue at a lease's exact end moved %d, want 0", n)
+		}
+		if n := rescue(Base + 150); n != 1 {
+			t.Fatalf("Rescue moved %d, want 1", n)
+		}
+		got := get(t, s, a.ID)
+		if got.State != store.StateWaiting || got.Attempts != 1 || got.RunAt != Base+150 {
+			t.Fatalf("rescued job: state %q attempts %d runAt %d; want waiting, 1, %d", got.State, got.Attempts, got.RunAt, Base+150)
+		}
+		if got := get(t, s, b.ID).State; got != store.StateActive {
+			t.Fatalf("job with a live lease: state %q, want active", got)
+		}
+		wantCounts(t, s, tier, store.Counts{Waiting: 2, Active: 1})
+		if n, err := s.Rescue(t.Context(), store.High, Base+10_000); err != nil || n != 0 {
+			t.Fatalf("Rescue(other tier) = %d, %v; want 0", n, err)
+		}
+		// c became runnable at Base, before a's rescue at Base+150: it comes first.
+		wantIDs(t, "first fetch after rescue", fetch(t, s, tier, 1, Base+200).Jobs, c)
+		wantIDs(t, "second fetch after rescue", fetch(t, s, tier, 1, Base+200).Jobs, a)
+	})
+}
+
+// runClean checks Clean by age and by count, and that totals survive it.
+func runClean(t *testing.T, open func(t *testing.T) store.Store) {
+	const tier = store.Low
+	// finish enqueues, claims and completes len(finishedAt) jobs with retainMs, the i-th at finishedAt[i].
+	finish := func(t *testing.T, s store.Store, retainMs int64, finishedAt ...int64) []*store.Job {
+		t.Helper()
+		jobs := newJobs(len(finishedAt), tier, Base)
+		for _, j := range jobs {
+			j.RetainMs = retainMs
+		}
+		enqueue(t, s, Base, jobs...)
+		if n := len(fetch(t, s, tier, len(jobs), Base).Jobs); n != len(jobs) {
+			t.Fatalf("claimed %d, want %d", n, len(jobs))
+		}
+		for i, j := range jobs {
+			ack(t, s, store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: tier, Now: finishedAt[i]})
+		}
+		return jobs
+	}
+	clean := func(t *testing.T, s store.Store, tr store.Tier, now int64, keep int) int {
+		t.Helper()
+		n, err := s.Clean(t.Context(), tr, now, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("ByAge", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		jobs := finish(t, s, 1_000, Base+100, Base+200, Base+300)
+		if n := clean(t, s, tier, Base+1_099, -1); n != 0 {
+			t.Fatalf("Clean before any expiry deleted %d, want 0", n)
+		}
+		if n := clean(t, s, store.High, Base+9_999, -1); n != 0 {
+			t.Fatalf("Clean of another tier deleted %d, want 0", n)
+		}
+		if n := clean(t, s, tier, Base+1_200, -1); n != 2 { // FinishedAt+RetainMs <= now, boundary included
+			t.Fatalf("Clean deleted %d, want 2", n)
+		}
+		wantGone(t, s, jobs[0].ID)
+		wantGone(t, s, jobs[1].ID)
+		get(t, s, jobs[2].ID)
+		wantCounts(t, s, tier, store.Counts{Completed: 3})
+	})
+
+	t.Run("KeepN", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		jobs := finish(t, s, 3_600_000, Base+500, Base+100, Base+400, Base+200, Base+300)
+		failed := newJob(tier, Base)
+		enqueue(t, s, Base, failed)
+		fetch(t, s, tier, 1, Base)
+		ack(t, s, store.Ack{Kind: store.AckFail, ID: failed.ID, Tier: tier, Now: Base + 50})
+		waiting := newJob(tier, Base)
+		enqueue(t, s, Base, waiting)
+		if n := clean(t, s, tier, Base+1_000, 2); n != 3 {
+			t.Fatalf("Clean(keep 2) deleted %d, want 3", n)
+		}
+		for _, i := range []int{1, 3, 4} {
+			wantGone(t, s, jobs[i].ID)
+		}
+		get(t, s, jobs[0].ID) // finished last
+		get(t, s, jobs[2].ID) // finished second to last
+		get(t, s, failed.ID)  // Clean leaves failed jobs to Dead/Forget
+		get(t, s, waiting.ID)
+		if n := clean(t, s, tier, Base+1_000, 0); n != 2 {
+			t.Fatalf("Clean(keep 0) deleted %d, want 2", n)
+		}
+		wantCounts(t, s, tier, store.Counts{Waiting: 1, Completed: 5, Failed: 1})
+	})
+}
