@@ -19,6 +19,8 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
 		return nil, fmt.Errorf("redisstore: get: %w", err)
 	}
 	k := &s.tiers[t.Index()]
+	ctx, cancel := s.callCtx(ctx)
+	defer cancel()
 	rec, err := s.client.Do(ctx, s.client.B().Hget().Key(k.jobs).Field(id).Build()).ToString()
 	if rueidis.IsRedisNil(err) {
 		return nil, fmt.Errorf("redisstore: job %s: %w", id, store.ErrNotFound)
@@ -66,6 +68,8 @@ func (s *Store) Counts(ctx context.Context) ([store.NumTiers]store.Counts, error
 			b.Zcard().Key(k.delayed).Build(),
 			b.Hmget().Key(k.stats).Field("c", "f", "p").Build())
 	}
+	ctx, cancel := s.callCtx(ctx)
+	defer cancel()
 	res := s.client.DoMulti(ctx, cmds...)
 	for i := range out {
 		r := res[i*per : (i+1)*per]

@@ -20,12 +20,12 @@ const (
 	hStartedAt
 	hFinishedAt
 	hLeaseUntil
+	hRetain
 	hMaxAttempts
 	hTimeout
 	hBackoff
 	hCreatedAt
 	hUniqueTTL
-	hRetain
 	hTypeLen
 	hUniqueLen
 	hErrorLen

@@ -27,17 +27,17 @@
 // its keys, follow from its id alone.
 //
 // A record is 16 '|'-terminated header fields (state letter, Attempts, RunAt, StartedAt,
-// FinishedAt, LeaseUntil, MaxAttempts, TimeoutMs, BackoffMs, CreatedAt, UniqueTTLMs, RetainMs,
+// FinishedAt, LeaseUntil, RetainMs, MaxAttempts, TimeoutMs, BackoffMs, CreatedAt, UniqueTTLMs,
 // and the lengths of Type, UniqueKey, LastError and Result; zeros are empty), then those four
 // strings and the payload, as given, back to back:
 //
-//	w||1700000000000|||||3|10000|2000|1700000000000||||8||||test_job{"n":1}
+//	w||1700000000000|||||3|10000|2000|1700000000000||8||||test_job{"n":1}
 //
 // One string per job, as a field of a per-tier HASH, costs far less memory than a key per job
 // or a HASH per job (a 200-byte payload exceeds hash-max-listpack-value, which would turn each
 // job's HASH into a hash table): about 355 bytes per waiting job with a 200-byte payload.
 // Scripts edit a record in place with the codec in scripts/lib.lua; the fields the hot path
-// changes come first, so fetch splits off only six of them.
+// changes come first, so fetch splits off six of them and a completion seven.
 //
 // # Scripts
 //

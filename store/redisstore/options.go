@@ -29,6 +29,8 @@ const (
 	DefaultWaitRetryDelay = 100 * time.Millisecond
 	// DefaultDialTimeout bounds connecting to Redis.
 	DefaultDialTimeout = 5 * time.Second
+	// DefaultCallTimeout bounds each Redis call whose context has no deadline (Wait excepted).
+	DefaultCallTimeout = 10 * time.Second
 )
 
 // Options configure a [Store]. The zero value connects to 127.0.0.1:6379 with prefix "slaq".
@@ -64,6 +66,11 @@ type Options struct {
 	WaitRetryDelay time.Duration
 	// DialTimeout bounds connecting to Redis. Default: [DefaultDialTimeout].
 	DialTimeout time.Duration
+	// CallTimeout bounds each call to Redis (but Wait's) whose context has no earlier
+	// deadline, so a hung server fails calls instead of hanging them. A deadline also lets
+	// rueidis write and read an uncontended call on the caller's goroutine, which halves
+	// the latency of a lone Enqueue. Default: [DefaultCallTimeout].
+	CallTimeout time.Duration
 }
 
 // withDefaults returns o with every zero field set to its default, or an error for a bad field.
@@ -91,6 +98,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
 	}
 	return o, nil
 }

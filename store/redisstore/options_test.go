@@ -66,7 +66,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Options{Addrs: []string{DefaultAddr}, Prefix: DefaultPrefix, ClientName: DefaultClientName,
 		PromoteBatch: DefaultPromoteBatch, SweepBatch: DefaultSweepBatch, WaitRetryDelay: DefaultWaitRetryDelay,
-		DialTimeout: DefaultDialTimeout}
+		DialTimeout: DefaultDialTimeout, CallTimeout: DefaultCallTimeout}
 	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("defaults = %+v, want %+v", o, want)
 	}

@@ -86,3 +86,11 @@ func (s *Store) live() error {
 	}
 	return nil
 }
+
+// callCtx returns ctx bounded by Options.CallTimeout unless it has a deadline already.
+func (s *Store) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.opts.CallTimeout)
+}

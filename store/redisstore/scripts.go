@@ -78,6 +78,8 @@ func isNoScript(err error) bool {
 
 // run executes one script call in one round trip (two the first time a server sees it).
 func (s *Store) run(ctx context.Context, c call) (rueidis.RedisMessage, error) {
+	ctx, cancel := s.callCtx(ctx)
+	defer cancel()
 	m, err := s.client.Do(ctx, c.evalsha(s.client.B())).ToMessage()
 	if isNoScript(err) {
 		m, err = s.client.Do(ctx, c.eval(s.client.B())).ToMessage()
@@ -95,6 +97,8 @@ func (s *Store) runMulti(ctx context.Context, calls []call) ([]rueidis.RedisMess
 		m, err := s.run(ctx, calls[0])
 		return []rueidis.RedisMessage{m}, err
 	}
+	ctx, cancel := s.callCtx(ctx)
+	defer cancel()
 	cmds := make(rueidis.Commands, len(calls))
 	for i, c := range calls {
 		cmds[i] = c.evalsha(s.client.B())

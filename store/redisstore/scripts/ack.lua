@@ -33,9 +33,9 @@ for i = 1, n do
     local rec = redis.call('HGET', KEYS[9], id)
     if kind == '1' then
       done = done + 1
-      local h, body = head(rec, 16)
-      local keep = tonumber(h[12]) or 0
+      local keep = tonumber(head(rec, 7)[7]) or 0
       if keep > 0 then
+        local h, body = head(rec, 16)
         h[1], h[5], h[6] = 'c', now, ''
         body = set_error_result(h, body, nil, ARGV[a + 5])
         redis.call('HSET', KEYS[9], id, unhead(h, body))

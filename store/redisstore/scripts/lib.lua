@@ -5,10 +5,10 @@
 -- bytes back to back (header fields 13-16 give the first four lengths; Payload is the rest).
 -- Numeric fields are decimal, and empty when zero. Header fields:
 --   1 state (w waiting, d delayed, a active, c completed, f failed)   2 Attempts   3 RunAt
---   4 StartedAt   5 FinishedAt   6 LeaseUntil   7 MaxAttempts   8 TimeoutMs   9 BackoffMs
---   10 CreatedAt   11 UniqueTTLMs   12 RetainMs   13-16 lengths of Type, UniqueKey,
+--   4 StartedAt   5 FinishedAt   6 LeaseUntil   7 RetainMs   8 MaxAttempts   9 TimeoutMs
+--   10 BackoffMs   11 CreatedAt   12 UniqueTTLMs   13-16 lengths of Type, UniqueKey,
 --   LastError, Result
--- The fields a hot-path state change touches come first, so it splits off only a few.
+-- The fields the hot path reads or changes come first (fetch splits off 6, complete 7).
 
 -- head returns the record's first k header fields (strings) and the rest of the record.
 -- Time: O(k + size of the record).
