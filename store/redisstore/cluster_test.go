@@ -2,12 +2,7 @@ package redisstore
 
 import (
 	"context"
-	"math/rand/v2"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,45 +13,14 @@ import (
 	"github.com/slaqhq/slaq/store/storetest"
 )
 
-// clusterPorts is the loopback port range the cluster test picks its three servers from.
-const clusterPortLo, clusterPortHi = 7100, 7199
-
 // startCluster starts a three-master Redis Cluster on free loopback ports in a temp dir and
 // stops it when the test ends. It returns the nodes' addresses.
 func startCluster(t *testing.T) []string {
 	t.Helper()
-	for _, bin := range []string{"redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("cluster test needs %s: %v", bin, err)
-			}
-			t.Skipf("\n*** SKIPPING: %s not found; install redis-server (apt-get install redis-server)\n", bin)
-		}
-	}
-	dir := t.TempDir()
+	needBinaries(t, "redis-server", "redis-cli")
 	var addrs []string
-	base := clusterPortLo + rand.IntN(clusterPortHi-clusterPortLo-30)
-	for port := base; len(addrs) < 3 && port <= clusterPortHi; port++ {
-		if !portFree(port) || !portFree(port+10000) { // the cluster bus listens on port+10000
-			continue
-		}
-		nd := filepath.Join(dir, strconv.Itoa(port))
-		if err := os.Mkdir(nd, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--dir", nd,
-			"--save", "", "--appendonly", "no", "--logfile", filepath.Join(nd, "log"))
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		pollUntil(t, 10*time.Second, "listening on "+addr, func() bool { return !portFree(port) })
-		addrs = append(addrs, addr)
-	}
-	if len(addrs) < 3 {
-		t.Fatalf("found only %d free ports in %d-%d", len(addrs), clusterPortLo, clusterPortHi)
+	for _, port := range freePorts(t, 3) {
+		addrs = append(addrs, startRedis(t, port, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"))
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
@@ -67,15 +31,6 @@ func startCluster(t *testing.T) []string {
 		pollUntil(t, 20*time.Second, "cluster_state:ok on "+a, func() bool { return clusterOK(a) })
 	}
 	return addrs
-}
-
-func portFree(port int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	_ = l.Close()
-	return true
 }
 
 func clusterOK(addr string) bool {

@@ -14,7 +14,7 @@
 -- then, per ack (stride 6): id, kind (1 complete, 2 retry, 3 snooze, 4 release, 5 fail),
 --          now (ms), RunAt (ms), error, result
 --
--- An ack for a job that is not active is ignored. Released jobs go to the pop end of the
+-- An ack for a job that is not active is ignored (as is one whose record is missing). Released jobs go to the pop end of the
 -- waiting LIST (the first released is popped first). Wakes a waiter when a job became
 -- waiting or the earliest delayed RunAt became earlier.
 -- Returns the number of acks applied.
@@ -28,9 +28,12 @@ local released, deleted = {}, {}
 for i = 1, n do
   local a = 2 + (i - 1) * 6
   local id, kind, now = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local rec = false
   if redis.call('ZREM', KEYS[1], id) == 1 then
     applied = applied + 1
-    local rec = redis.call('HGET', KEYS[9], id)
+    rec = redis.call('HGET', KEYS[9], id)
+  end
+  if rec then
     if kind == '1' then
       done = done + 1
       local keep = tonumber(head(rec, 7)[7]) or 0

@@ -14,9 +14,12 @@ for i = 2, #ARGV do
   local id = ARGV[i]
   if redis.call('ZSCORE', KEYS[1], id) then
     redis.call('ZADD', KEYS[1], ARGV[1], id)
-    local h, rest = head(redis.call('HGET', KEYS[2], id), 6)
-    h[6] = ARGV[1]
-    redis.call('HSET', KEYS[2], id, unhead(h, rest))
+    local rec = redis.call('HGET', KEYS[2], id)
+    if rec then
+      local h, rest = head(rec, 6)
+      h[6] = ARGV[1]
+      redis.call('HSET', KEYS[2], id, unhead(h, rest))
+    end
     renewed = renewed + 1
   end
 end
