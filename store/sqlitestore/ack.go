@@ -1,0 +1,99 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/slaqhq/slaq/store"
+)
+
+// Ack records the outcome of runs in one transaction. Each ack applies only while its job
+// is active; acks of jobs in any other state, or unknown, are ignored. Retry, snooze and
+// release wake the job's tier.
+func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
+	if len(acks) == 0 {
+		return nil
+	}
+	return s.write(ctx, "ack", func(tx *sql.Tx, wake *tierSet) error {
+		var d deltas
+		for _, a := range acks {
+			tier, ok, err := s.ackOne(tx, a)
+			if err != nil {
+				return fmt.Errorf("ack %s of job %s: %w", kindName(a.Kind), a.ID, err)
+			}
+			if !ok || !tier.Valid() {
+				continue
+			}
+			c := &d[tier.Index()]
+			c.active--
+			switch a.Kind {
+			case store.AckComplete:
+				c.completed++
+			case store.AckRetry, store.AckSnooze:
+				c.delayed++
+				wake.add(tier)
+			case store.AckRelease:
+				c.waiting++
+				wake.add(tier)
+			case store.AckFail:
+				c.failed++
+			}
+		}
+		return d.apply(tx, s.stmt.addCounts)
+	})
+}
+
+// ackOne applies one ack and returns the job's tier, or ok false if it was not active.
+func (s *Store) ackOne(tx *sql.Tx, a store.Ack) (tier store.Tier, ok bool, err error) {
+	var row *sql.Row
+	switch a.Kind {
+	case store.AckComplete:
+		row = tx.Stmt(s.stmt.completeDelete).QueryRow(a.ID)
+		tier, ok, err = scanTier(row)
+		if ok || err != nil {
+			return tier, ok, err
+		}
+		row = tx.Stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID)
+	case store.AckRetry:
+		row = tx.Stmt(s.stmt.retry).QueryRow(a.RunAt, a.Error, a.ID)
+	case store.AckSnooze:
+		row = tx.Stmt(s.stmt.snooze).QueryRow(a.RunAt, a.ID)
+	case store.AckRelease:
+		row = tx.Stmt(s.stmt.release).QueryRow(a.ID)
+	case store.AckFail:
+		row = tx.Stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID)
+	default:
+		return 0, false, fmt.Errorf("unknown ack kind %d", a.Kind)
+	}
+	return scanTier(row)
+}
+
+// scanTier reads the tier a RETURNING statement returned, or ok false if it matched nothing.
+func scanTier(row *sql.Row) (store.Tier, bool, error) {
+	var t int64
+	if err := row.Scan(&t); err != nil {
+		if noRow(err) {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	return store.Tier(t), true, nil
+}
+
+// kindName names an ack kind for error messages.
+func kindName(k store.AckKind) string {
+	switch k {
+	case store.AckComplete:
+		return "complete"
+	case store.AckRetry:
+		return "retry"
+	case store.AckSnooze:
+		return "snooze"
+	case store.AckRelease:
+		return "release"
+	case store.AckFail:
+		return "fail"
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}

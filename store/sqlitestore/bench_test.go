@@ -1,0 +1,97 @@
+package sqlitestore_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/slaqhq/slaq/store"
+	"github.com/slaqhq/slaq/store/sqlitestore"
+)
+
+// The batch sizes the engine uses.
+const (
+	benchEnqueueBatch = 1_000
+	benchFetchBatch   = 50
+	benchAckBatch     = 50
+)
+
+// benchJobs returns n runnable jobs of tier with a small JSON payload.
+func benchJobs(n int, tier store.Tier, now int64) []*store.Job {
+	jobs := make([]*store.Job, n)
+	for i := range jobs {
+		jobs[i] = &store.Job{
+			ID: store.NewID(tier, now), Type: "noop", Tier: tier, Payload: []byte(`{"user_id":12345,"template":"reset"}`),
+			MaxAttempts: 3, TimeoutMs: 30_000, BackoffMs: 2_000, RunAt: now, CreatedAt: now,
+		}
+	}
+	return jobs
+}
+
+// BenchmarkEnqueueBulk measures enqueueing in batches of benchEnqueueBatch, one job per op.
+func BenchmarkEnqueueBulk(b *testing.B) {
+	s, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for done := 0; done < b.N; done += benchEnqueueBatch {
+		jobs := benchJobs(min(benchEnqueueBatch, b.N-done), store.Medium, base)
+		if _, err := s.Enqueue(b.Context(), base, jobs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+}
+
+// BenchmarkCycle runs the full cycle of b.N jobs: bulk enqueue, fetch in batches, complete
+// (RetainMs 0, so each job is deleted) in batches. One op is one job.
+func BenchmarkCycle(b *testing.B) {
+	s, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	b.ResetTimer()
+	start := time.Now()
+	for done := 0; done < b.N; done += benchEnqueueBatch {
+		if _, err := s.Enqueue(ctx, base, benchJobs(min(benchEnqueueBatch, b.N-done), store.High, base)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	acks := make([]store.Ack, 0, benchAckBatch)
+	for completed := 0; completed < b.N; {
+		r, err := s.Fetch(ctx, store.FetchRequest{Tier: store.High, Limit: benchFetchBatch, Now: base, LeaseMs: 30_000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Jobs) == 0 {
+			b.Fatalf("nothing to fetch after %d of %d jobs", completed, b.N)
+		}
+		for _, j := range r.Jobs {
+			acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: base + 1})
+			if len(acks) == benchAckBatch {
+				if err := s.Ack(ctx, acks); err != nil {
+					b.Fatal(err)
+				}
+				completed += len(acks)
+				acks = acks[:0]
+			}
+		}
+		if len(acks) > 0 && completed+len(acks) == b.N {
+			if err := s.Ack(ctx, acks); err != nil {
+				b.Fatal(err)
+			}
+			completed += len(acks)
+			acks = acks[:0]
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+	c, err := s.Counts(ctx)
+	if err != nil || c[store.High.Index()] != (store.Counts{Completed: int64(b.N)}) {
+		b.Fatalf("counts after the cycle %+v, %v; want %d completed and nothing else", c[store.High.Index()], err, b.N)
+	}
+}

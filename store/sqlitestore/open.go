@@ -1,0 +1,184 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pressly/goose/v3"
+	"github.com/slaqhq/slaq/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// VersionTable is the goose table recording which of this store's migrations ran.
+const VersionTable = "slaq_store_version"
+
+// migrateTries is how many times Open runs the migrations when another process creates
+// the schema at the same moment (the loser sees "table already exists" and tries again).
+const migrateTries = 3
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the embedded [store.Store] on one SQLite file. It is safe for concurrent use,
+// and several processes may open the same file.
+type Store struct {
+	opts Options
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read connections
+	wmu  sync.Mutex
+	stmt statements
+
+	closed    atomic.Bool
+	done      chan struct{} // closed by Close: unblocks Wait
+	closeOnce sync.Once
+	bg        sync.WaitGroup // the external-change check
+
+	signals signals
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in the SQLite file at path, runs its migrations
+// and starts the external-change check. Close releases it.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlitestore: open %q: path must be non-empty without '?'", path)
+	}
+	if err := migrate(ctx, dsn(path, opts, false)); err != nil {
+		return nil, fmt.Errorf("sqlitestore: migrate %s: %w", path, err)
+	}
+	s := &Store{opts: opts, done: make(chan struct{})}
+	s.signals.init()
+	if s.w, err = sql.Open("sqlite", dsn(path, opts, false)); err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if s.r, err = sql.Open("sqlite", dsn(path, opts, true)); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(opts.ReadConns)
+	s.r.SetMaxIdleConns(opts.ReadConns)
+	if err := s.stmt.prepare(ctx, s.w, s.r); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	if opts.ExternalChangeInterval > 0 {
+		if err := s.startExternalCheck(ctx); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// dsn builds the driver's connection string: WAL, the synchronous level, the busy timeout,
+// and BEGIN IMMEDIATE for the writer so a write transaction takes the lock up front.
+func dsn(path string, opts Options, readOnly bool) string {
+	var b strings.Builder
+	b.WriteString(path)
+	fmt.Fprintf(&b, "?_pragma=busy_timeout(%d)", opts.BusyTimeout.Milliseconds())
+	b.WriteString("&_pragma=journal_mode(WAL)")
+	fmt.Fprintf(&b, "&_pragma=synchronous(%s)", opts.Synchronous)
+	if readOnly {
+		b.WriteString("&_pragma=query_only(1)")
+	} else {
+		b.WriteString("&_txlock=immediate")
+	}
+	return b.String()
+}
+
+// migrate applies the embedded migrations through a short-lived connection.
+func migrate(ctx context.Context, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys,
+		goose.WithTableName(VersionTable), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	for try := 1; ; try++ {
+		_, err = p.Up(ctx)
+		if err == nil || try == migrateTries || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// Close stops the external-change check, unblocks every Wait and closes the file. Calls
+// after the first return nil; other methods then fail with an error wrapping store.ErrClosed.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.done)
+		s.bg.Wait()
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		err = s.closeDBs()
+	})
+	return err
+}
+
+// closeDBs closes the prepared statements and both pools.
+func (s *Store) closeDBs() error {
+	s.stmt.close()
+	err := errors.Join(s.w.Close(), s.r.Close())
+	if err != nil {
+		return fmt.Errorf("sqlitestore: close: %w", err)
+	}
+	return nil
+}
+
+// errClosed is the error of a call made after Close.
+func errClosed(op string) error { return fmt.Errorf("sqlitestore: %s: %w", op, store.ErrClosed) }
+
+// write runs fn in one write transaction under the writer mutex, commits, then fires the
+// wake-up signal of every tier fn marked in its wake set (still under the mutex, so a Fetch
+// that starts later sees both the commit and the signal).
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx, wake *tierSet) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed.Load() {
+		return errClosed(op)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: begin: %w", op, err)
+	}
+	var wake tierSet
+	if err := fn(tx, &wake); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: %s: commit: %w", op, err)
+	}
+	s.signals.fire(wake)
+	return nil
+}
