@@ -19,20 +19,41 @@
 -- waiting or the earliest delayed RunAt became earlier.
 -- Returns the number of acks applied.
 --
--- Time: O(n · log A), A = active jobs.
+-- Time: O(n · log A), A = active jobs. Needs Redis >= 6.2 (ZMSCORE).
 local n = tonumber(ARGV[1])
 local earliest = nil
 local wake, looked = false, false
 local done, failed, applied = 0, 0, 0
 local released, deleted = {}, {}
+-- One ZMSCORE, ZREM and HMGET for the whole batch: only acks of active jobs apply.
+local ids = {}
 for i = 1, n do
-  local a = 2 + (i - 1) * 6
-  local id, kind, now = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local rec = false
-  if redis.call('ZREM', KEYS[1], id) == 1 then
-    applied = applied + 1
-    rec = redis.call('HGET', KEYS[9], id)
+  ids[i] = ARGV[2 + (i - 1) * 6]
+end
+local scores = {}
+for i = 1, n, 1000 do
+  local part = redis.call('ZMSCORE', KEYS[1], unpack(ids, i, math.min(i + 999, n)))
+  for k = 1, #part do
+    scores[i + k - 1] = part[k]
   end
+end
+local live, at = {}, {}
+for i = 1, n do
+  if scores[i] and not at[ids[i]] then
+    live[#live + 1] = ids[i]
+    at[ids[i]] = i
+  end
+end
+if #live == 0 then
+  return 0
+end
+call_all('ZREM', KEYS[1], live)
+local recs = records(KEYS[9], live)
+for k, id in ipairs(live) do
+  local a = 2 + (at[id] - 1) * 6
+  local kind, now = ARGV[a + 1], ARGV[a + 2]
+  local rec = recs[k]
+  applied = applied + 1
   if rec then
     if kind == '1' then
       done = done + 1
