@@ -1,0 +1,144 @@
+package bench
+
+import "time"
+
+// The workload parameters of WORKLOADS.md. [DefaultParams] uses them; tests shrink copies.
+const (
+	// W1JobsDefault is W1's `jobs`.
+	W1JobsDefault = 50_000
+	// W1ProducersDefault is W1's `producers` (variant single).
+	W1ProducersDefault = 50
+	// W1BulkChunkDefault is W1's `bulk_chunk` (variant bulk).
+	W1BulkChunkDefault = 1_000
+	// W1WorkersDefault is W1's `workers`.
+	W1WorkersDefault = 50
+	// W1TimeoutDefault is W1's `timeout_s`.
+	W1TimeoutDefault = 100 * time.Second
+
+	// W2JobsDefault is W2's `jobs`.
+	W2JobsDefault = 10_000
+	// W2WarmupDefault is W2's `warmup`.
+	W2WarmupDefault = 100
+
+	// W3BacklogJobsDefault is how many jobs W3 pre-fills into each of LOW and BATCH.
+	W3BacklogJobsDefault = 5_000
+	// W3BacklogSleepDefault is how long each W3 backlog job sleeps.
+	W3BacklogSleepDefault = 50 * time.Millisecond
+	// W3BulkChunkDefault is W3's pre-fill `bulk_chunk`.
+	W3BulkChunkDefault = 1_000
+	// W3CriticalRateDefault is W3's CRITICAL load in jobs per second.
+	W3CriticalRateDefault = 200
+	// W3WindowDefault is how long W3's CRITICAL load lasts.
+	W3WindowDefault = 10 * time.Second
+	// W3CriticalSleepDefault is how long each W3 CRITICAL job sleeps.
+	W3CriticalSleepDefault = 2 * time.Millisecond
+	// W3WarmupDefault is W3's `warmup_ms`: the pause between starting workers and the load.
+	W3WarmupDefault = 500 * time.Millisecond
+	// W3DrainTimeoutDefault is W3's `drain_timeout_s`.
+	W3DrainTimeoutDefault = 20 * time.Second
+
+	// W4JobsDefault is W4's `jobs`.
+	W4JobsDefault = 100
+	// W4SleepDefault is W4's `sleep_ms`.
+	W4SleepDefault = 100 * time.Millisecond
+	// W4WorkersDefault is W4's `workers`.
+	W4WorkersDefault = 20
+	// W4IdleBeforeDefault is W4's `idle_before_ms`.
+	W4IdleBeforeDefault = 2 * time.Second
+	// W4TimeoutDefault is W4's `timeout_s`.
+	W4TimeoutDefault = 30 * time.Second
+
+	// W5JobsDefault is how many jobs W5 enqueues.
+	W5JobsDefault = 100_000
+	// W5PayloadBytesDefault is the size of each W5 payload, a JSON object.
+	W5PayloadBytesDefault = 200
+	// W5BulkChunkDefault is how many jobs one W5 enqueue call carries (the spec leaves it
+	// open; W1's bulk_chunk).
+	W5BulkChunkDefault = W1BulkChunkDefault
+	// W5WorkersDefault is how many workers process W5's jobs after the memory is read (the
+	// spec leaves it open; W1's workers).
+	W5WorkersDefault = W1WorkersDefault
+	// W5TimeoutDefault bounds W5's processing phase (W1's timeout_s).
+	W5TimeoutDefault = W1TimeoutDefault
+)
+
+// W3Tier is one tier of W3 with its concurrency. The weight and priority columns of
+// WORKLOADS.md are for other libraries: slaq's tiers are its priorities.
+type W3Tier struct {
+	Name    string // the spec's queue name, e.g. "critical"
+	Workers int    // the tier's own workers
+}
+
+// W3TiersDefault are W3's five tiers, most urgent first, as slaq tiers 1–5.
+var W3TiersDefault = [5]W3Tier{{"critical", 20}, {"high", 10}, {"medium", 5}, {"low", 2}, {"batch", 1}}
+
+// W1Params are W1's parameters.
+type W1Params struct {
+	Jobs      int
+	Producers int
+	BulkChunk int
+	Workers   int
+	Timeout   time.Duration
+}
+
+// W2Params are W2's parameters.
+type W2Params struct {
+	Jobs   int
+	Warmup int
+}
+
+// W3Params are W3's parameters.
+type W3Params struct {
+	Tiers         [5]W3Tier
+	BacklogJobs   int // per backlog tier (LOW and BATCH)
+	BacklogSleep  time.Duration
+	BulkChunk     int
+	CriticalRate  int // jobs per second
+	Window        time.Duration
+	CriticalSleep time.Duration
+	Warmup        time.Duration
+	DrainTimeout  time.Duration
+}
+
+// W4Params are W4's parameters.
+type W4Params struct {
+	Jobs       int
+	Sleep      time.Duration
+	Workers    int
+	IdleBefore time.Duration
+	Timeout    time.Duration
+}
+
+// W5Params are W5's parameters.
+type W5Params struct {
+	Jobs         int
+	PayloadBytes int
+	BulkChunk    int
+	Workers      int
+	Timeout      time.Duration
+}
+
+// Params are every workload's parameters.
+type Params struct {
+	W1 W1Params
+	W2 W2Params
+	W3 W3Params
+	W4 W4Params
+	W5 W5Params
+}
+
+// DefaultParams returns the parameters of WORKLOADS.md.
+func DefaultParams() Params {
+	return Params{
+		W1: W1Params{Jobs: W1JobsDefault, Producers: W1ProducersDefault, BulkChunk: W1BulkChunkDefault,
+			Workers: W1WorkersDefault, Timeout: W1TimeoutDefault},
+		W2: W2Params{Jobs: W2JobsDefault, Warmup: W2WarmupDefault},
+		W3: W3Params{Tiers: W3TiersDefault, BacklogJobs: W3BacklogJobsDefault, BacklogSleep: W3BacklogSleepDefault,
+			BulkChunk: W3BulkChunkDefault, CriticalRate: W3CriticalRateDefault, Window: W3WindowDefault,
+			CriticalSleep: W3CriticalSleepDefault, Warmup: W3WarmupDefault, DrainTimeout: W3DrainTimeoutDefault},
+		W4: W4Params{Jobs: W4JobsDefault, Sleep: W4SleepDefault, Workers: W4WorkersDefault,
+			IdleBefore: W4IdleBeforeDefault, Timeout: W4TimeoutDefault},
+		W5: W5Params{Jobs: W5JobsDefault, PayloadBytes: W5PayloadBytesDefault, BulkChunk: W5BulkChunkDefault,
+			Workers: W5WorkersDefault, Timeout: W5TimeoutDefault},
+	}
+}

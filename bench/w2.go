@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/slaqhq/slaq"
+)
+
+// w2Queue is W2's queue name.
+const w2Queue = "w2"
+
+// runW2 is W2, enqueue latency: sequential single enqueues, each after a raw PING on a bare
+// TCP connection that gives the round-trip floor. The embedded store has no round trip: its
+// PING figures are n/a.
+func runW2(ctx context.Context, e *runEnv, p Params, _ string) error {
+	w := p.W2
+	if w.Jobs <= 0 || w.Warmup < 0 {
+		return fmt.Errorf("W2 needs a positive job count: %+v", w)
+	}
+	c, err := e.client(slaq.Config{})
+	if err != nil {
+		return err
+	}
+	var raw *respConn
+	if e.target.Store == StoreRedis {
+		if raw, err = dialRedis(ctx, e.target.Redis); err != nil {
+			return err
+		}
+		defer raw.close()
+	}
+	tier := slaq.WithTier(slaq.Medium)
+	enq := make([]float64, 0, w.Jobs)
+	ping := make([]float64, 0, w.Jobs)
+	var enqSum int64
+
+	cpu0, err := e.mark()
+	if err != nil {
+		return err
+	}
+	var buf []byte
+	for i := range w.Warmup + w.Jobs {
+		measured := i >= w.Warmup
+		if raw != nil {
+			t := clock()
+			if err := raw.ping(); err != nil {
+				return err
+			}
+			if d := clock() - t; measured {
+				ping = append(ping, us(d))
+			}
+		}
+		buf = payload{Q: w2Queue, I: i - w.Warmup}.encode(buf[:0])
+		t := clock()
+		if _, err := c.Enqueue(ctx, benchJobType, buf, tier); err != nil {
+			return fmt.Errorf("enqueue %d: %w", i, err)
+		}
+		if d := clock() - t; measured {
+			enq = append(enq, us(d))
+			enqSum += d
+		}
+	}
+	cpu1, err := e.mark()
+	if err != nil {
+		return err
+	}
+
+	r := e.res
+	r.distribution("enqueue_us", enq)
+	pingNames := []string{"ping_rtt_us_p50", "ping_rtt_us_p99", "ping_rtt_us_max", "ping_rtt_us_mean", "enqueue_over_rtt_us_p50"}
+	if raw != nil {
+		r.distribution("ping_rtt_us", ping)
+		e50, _ := r.Value("enqueue_us_p50")
+		p50, _ := r.Value("ping_rtt_us_p50")
+		r.add("enqueue_over_rtt_us_p50", e50-p50)
+	} else {
+		r.NA = append(r.NA, pingNames...)
+	}
+	r.add("enqueue_jobs_per_s", rate(w.Jobs, time.Duration(enqSum)))
+	e.cpu(cpu0, cpu1)
+	return nil
+}

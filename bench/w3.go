@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slaqhq/slaq"
+)
+
+// W3's tiers by position in Params.W3.Tiers (slaq tiers 1–5).
+const (
+	w3Critical = 0
+	w3Low      = 3
+	w3Batch    = 4
+)
+
+// runW3 is W3, SLA isolation: CRITICAL jobs arrive at a steady rate, open loop, while LOW and
+// BATCH work through a backlog of slow jobs. Variant tiers gives every tier its own workers
+// with no sharing; elastic lets idle workers of the urgent tiers run backlog jobs while each
+// keeps its Reserve idle.
+func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
+	w := p.W3
+	nCrit := int(float64(w.CriticalRate) * w.Window.Seconds())
+	if w.BacklogJobs <= 0 || w.BulkChunk <= 0 || w.CriticalRate <= 0 || nCrit <= 0 {
+		return fmt.Errorf("W3 needs a backlog, a bulk chunk and a CRITICAL load: %+v", w)
+	}
+	interval := time.Second / time.Duration(w.CriticalRate)
+	names := func(i int) string { return w.Tiers[i].Name }
+	recs := map[string]*recorder{
+		names(w3Critical): newRecorder(nCrit),
+		names(w3Low):      newRecorder(w.BacklogJobs),
+		names(w3Batch):    newRecorder(w.BacklogJobs),
+	}
+	h := &handler{queues: recs}
+	cfg := slaq.Config{Handler: h, NoUpwardHelp: true, Elastic: variant == VariantElastic, Tiers: map[slaq.Tier]slaq.TierConfig{}}
+	var workers, reserves []string
+	for i, t := range slaq.Tiers {
+		cfg.Tiers[t] = slaq.TierConfig{Workers: w.Tiers[i].Workers}
+		workers = append(workers, fmt.Sprintf("%s=%d", names(i), w.Tiers[i].Workers))
+		reserves = append(reserves, fmt.Sprintf("%s=%d", names(i), min(slaq.DefaultTierConfig(t).Reserve, w.Tiers[i].Workers)))
+	}
+	e.res.setConfig("workers", strings.Join(workers, " "))
+	if cfg.Elastic {
+		e.res.setConfig("reserve", strings.Join(reserves, " "))
+	}
+	c, err := e.client(cfg)
+	if err != nil {
+		return err
+	}
+
+	cpu0, err := e.mark()
+	if err != nil {
+		return err
+	}
+	// Pre-fill: all BATCH jobs, then all LOW jobs.
+	p0 := clock()
+	for _, i := range []int{w3Batch, w3Low} {
+		reqs := make([]slaq.Request, w.BacklogJobs)
+		opts := []slaq.Option{slaq.WithTier(slaq.Tiers[i])}
+		for k := range reqs {
+			reqs[k] = slaq.Request{Type: benchJobType, Options: opts,
+				Payload: payload{Q: names(i), I: k, S: int(w.BacklogSleep / time.Millisecond)}.encode(nil)}
+		}
+		for k := 0; k < len(reqs); k += w.BulkChunk {
+			if _, err := c.EnqueueBulk(ctx, reqs[k:min(k+w.BulkChunk, len(reqs))]); err != nil {
+				return fmt.Errorf("pre-fill %s %d+: %w", names(i), k, err)
+			}
+		}
+	}
+	prefill := clock() - p0
+
+	w0 := clock()
+	if err := c.Start(ctx); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	time.Sleep(w.Warmup)
+
+	// The CRITICAL producer, open loop: job i is issued at tc0 + i·interval without waiting
+	// for earlier calls.
+	critOpt := slaq.WithTier(slaq.Critical)
+	critSleep := int(w.CriticalSleep / time.Millisecond)
+	enqNs := make([]int64, nCrit)
+	errs := make([]error, nCrit)
+	var wg sync.WaitGroup
+	tc0 := clock()
+	lastIssue := tc0
+	for i := range nCrit {
+		if d := tc0 + int64(i)*int64(interval) - clock(); d > 0 {
+			time.Sleep(time.Duration(d))
+		}
+		lastIssue = clock()
+		wg.Go(func() {
+			t := clock()
+			b := payload{Q: names(w3Critical), I: i, T: t, S: critSleep}.encode(make([]byte, 0, 64))
+			_, errs[i] = c.Enqueue(ctx, benchJobType, b, critOpt)
+			enqNs[i] = clock() - t
+		})
+	}
+	tc1 := tc0 + int64(w.Window)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("enqueue CRITICAL %d: %w", i, err)
+		}
+	}
+	recs[names(w3Critical)].wait(ctx, w.DrainTimeout)
+	if d := tc1 - clock(); d > 0 {
+		time.Sleep(time.Duration(d))
+	}
+	// Stop before reading the records; only completions that ended by tc1 count.
+	if err := stop(ctx, c); err != nil {
+		return err
+	}
+	cpu1, err := e.mark()
+	if err != nil {
+		return err
+	}
+	if n := h.errs.Load(); n > 0 {
+		return fmt.Errorf("%d jobs carried a payload the bench did not enqueue", n)
+	}
+
+	r := e.res
+	crit := recs[names(w3Critical)]
+	done := crit.completed()
+	pickup := make([]float64, len(done))
+	e2e := make([]float64, len(done))
+	for k, rec := range done {
+		pickup[k] = ms(rec.start - rec.t)
+		e2e[k] = ms(rec.end - rec.t)
+	}
+	enqUs := make([]float64, nCrit)
+	for i, d := range enqNs {
+		enqUs[i] = us(d)
+	}
+	r.distribution("critical_pickup_ms", pickup)
+	r.distribution("critical_e2e_ms", e2e)
+	r.distribution("critical_enqueue_us", enqUs)
+	for _, i := range []int{w3Low, w3Batch} {
+		var in, before int
+		for _, rec := range recs[names(i)].completed() {
+			switch {
+			case rec.end >= tc0 && rec.end <= tc1:
+				in++
+			case rec.end >= w0 && rec.end < tc0:
+				before++
+			}
+		}
+		r.add(names(i)+"_done_in_window", float64(in))
+		r.add(names(i)+"_done_before_window", float64(before))
+	}
+	r.add("critical_picked", float64(len(done)))
+	r.add("critical_missing", float64(nCrit-len(done)))
+	r.add("critical_duplicates", float64(crit.dups.Load()))
+	r.add("critical_rate_achieved", rate(nCrit, time.Duration(lastIssue-tc0)+interval))
+	r.add("prefill_s", round3(time.Duration(prefill).Seconds()))
+	e.cpu(cpu0, cpu1)
+	return nil
+}
