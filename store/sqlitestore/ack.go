@@ -17,8 +17,9 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	}
 	return s.write(ctx, "ack", func(tx *sql.Tx, wake *tierSet) error {
 		var d deltas
+		stmts := txStmts{tx: tx}
 		for _, a := range acks {
-			tier, ok, err := s.ackOne(tx, a)
+			tier, ok, err := s.ackOne(&stmts, a)
 			if err != nil {
 				return fmt.Errorf("ack %s of job %s: %w", kindName(a.Kind), a.ID, err)
 			}
@@ -45,24 +46,24 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 }
 
 // ackOne applies one ack and returns the job's tier, or ok false if it was not active.
-func (s *Store) ackOne(tx *sql.Tx, a store.Ack) (tier store.Tier, ok bool, err error) {
+func (s *Store) ackOne(tx *txStmts, a store.Ack) (tier store.Tier, ok bool, err error) {
 	var row *sql.Row
 	switch a.Kind {
 	case store.AckComplete:
-		row = tx.Stmt(s.stmt.completeDelete).QueryRow(a.ID)
+		row = tx.stmt(s.stmt.completeDelete).QueryRow(a.ID)
 		tier, ok, err = scanTier(row)
 		if ok || err != nil {
 			return tier, ok, err
 		}
-		row = tx.Stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID)
+		row = tx.stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID)
 	case store.AckRetry:
-		row = tx.Stmt(s.stmt.retry).QueryRow(a.RunAt, a.Error, a.ID)
+		row = tx.stmt(s.stmt.retry).QueryRow(a.RunAt, a.Error, a.ID)
 	case store.AckSnooze:
-		row = tx.Stmt(s.stmt.snooze).QueryRow(a.RunAt, a.ID)
+		row = tx.stmt(s.stmt.snooze).QueryRow(a.RunAt, a.ID)
 	case store.AckRelease:
-		row = tx.Stmt(s.stmt.release).QueryRow(a.ID)
+		row = tx.stmt(s.stmt.release).QueryRow(a.ID)
 	case store.AckFail:
-		row = tx.Stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID)
+		row = tx.stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID)
 	default:
 		return 0, false, fmt.Errorf("unknown ack kind %d", a.Kind)
 	}

@@ -17,7 +17,7 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
 		return nil, fmt.Errorf("sqlitestore: get %q: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: get %q: %w", id, err)
+		return nil, s.readErr("get "+id, err)
 	}
 	return j, nil
 }
@@ -30,7 +30,7 @@ func (s *Store) Counts(ctx context.Context) ([store.NumTiers]store.Counts, error
 	}
 	rows, err := s.stmt.counts.QueryContext(ctx)
 	if err != nil {
-		return all, fmt.Errorf("sqlitestore: counts: %w", err)
+		return all, s.readErr("counts", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -59,11 +59,19 @@ func (s *Store) Dead(ctx context.Context, tier store.Tier, limit int) ([]*store.
 	}
 	rows, err := s.stmt.dead.QueryContext(ctx, int64(tier), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: dead: %w", err)
+		return nil, s.readErr("dead", err)
 	}
 	jobs, _, err := scanJobs(rows)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: dead: %w", err)
 	}
 	return jobs, nil
+}
+
+// readErr wraps the error of a read, as store.ErrClosed if Close raced with it.
+func (s *Store) readErr(op string, err error) error {
+	if s.closed.Load() {
+		return errClosed(op)
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
 }

@@ -93,3 +93,22 @@ func checkTier(t store.Tier) error {
 	}
 	return nil
 }
+
+// txStmts hands out a transaction's copies of prepared statements, each made once.
+type txStmts struct {
+	tx *sql.Tx
+	m  map[*sql.Stmt]*sql.Stmt
+}
+
+// stmt returns st bound to the transaction.
+func (t *txStmts) stmt(st *sql.Stmt) *sql.Stmt {
+	if s, ok := t.m[st]; ok {
+		return s
+	}
+	if t.m == nil {
+		t.m = make(map[*sql.Stmt]*sql.Stmt)
+	}
+	s := t.tx.Stmt(st)
+	t.m[st] = s
+	return s
+}

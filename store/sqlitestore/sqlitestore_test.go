@@ -33,6 +33,16 @@ func TestConformance(t *testing.T) {
 // base is the fixed "now" of these tests, in Unix ms.
 const base = storetest.Base
 
+// Intervals of the wake-up tests. None is waited on for a result: each bounds a wait
+// that must end sooner, or paces a repeated trigger.
+const (
+	fastExternalCheck = 20 * time.Millisecond  // ExternalChangeInterval of the shared-file test
+	retrigger         = 100 * time.Millisecond // how often a trigger repeats until Wait returns
+	promptDeadline    = 5 * time.Second        // Wait must have returned by then
+	quietWindow       = 200 * time.Millisecond // a Wait that must not return is watched this long
+	longWait          = time.Minute            // d of a Wait expected to return before it
+)
+
 // job returns a runnable job of tier at base.
 func job(tier store.Tier) *store.Job {
 	return &store.Job{
@@ -116,15 +126,15 @@ func TestDurableAcrossReopen(t *testing.T) {
 func TestSharedFileWakesOtherProcess(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "slaq.db")
-	opts := sqlitestore.Options{ExternalChangeInterval: 20 * time.Millisecond}
+	opts := sqlitestore.Options{ExternalChangeInterval: fastExternalCheck}
 	a, b := openAt(t, path, opts), openAt(t, path, opts)
 	done := make(chan error, 1)
-	go func() { done <- b.Wait(t.Context(), store.Critical, time.Minute) }()
+	go func() { done <- b.Wait(t.Context(), store.Critical, longWait) }()
 	// The Wait may start after the enqueue (then nothing would wake it), so enqueue again
 	// until it returns; each enqueue changes the file.
-	again := time.NewTicker(100 * time.Millisecond)
+	again := time.NewTicker(retrigger)
 	defer again.Stop()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(promptDeadline)
 	var sent []*store.Job
 	for woken := false; !woken; {
 		j := job(store.Critical)
@@ -162,14 +172,14 @@ func TestExternalCheckDisabled(t *testing.T) {
 	a, b := openAt(t, path, opts), openAt(t, path, opts)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- b.Wait(ctx, store.Critical, time.Minute) }()
+	go func() { done <- b.Wait(ctx, store.Critical, longWait) }()
 	if _, err := a.Enqueue(t.Context(), base, []*store.Job{job(store.Critical)}); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done:
 		t.Fatalf("Wait returned %v without an external-change check", err)
-	case <-time.After(200 * time.Millisecond):
+	case <-time.After(quietWindow):
 	}
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
@@ -193,5 +203,30 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 			s.Close()
 			t.Errorf("%s: Open succeeded, want an error", tc.name)
 		}
+	}
+}
+
+// TestWakeBeforeWaitNotLost checks that a wake-up fired after a Fetch of the tier began but
+// before the following Wait makes that Wait return at once: the gap between an engine's
+// empty Fetch and its Wait loses no enqueue.
+func TestWakeBeforeWaitNotLost(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, filepath.Join(t.TempDir(), "slaq.db"), sqlitestore.Options{ExternalChangeInterval: -1})
+	r, err := s.Fetch(t.Context(), store.FetchRequest{Tier: store.High, Limit: 1, Now: base, LeaseMs: 1_000})
+	if err != nil || len(r.Jobs) != 0 {
+		t.Fatalf("Fetch of an empty tier = %d jobs, %v", len(r.Jobs), err)
+	}
+	if _, err := s.Enqueue(t.Context(), base, []*store.Job{job(store.High)}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(t.Context(), store.High, longWait) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Wait = %v, want nil", err)
+		}
+	case <-time.After(promptDeadline):
+		t.Fatal("Wait blocked although the tier got a job after its latest Fetch")
 	}
 }
