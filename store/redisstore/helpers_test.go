@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func testAddr() string {
 func requireRedis(t testing.TB, addr string) {
 	t.Helper()
 	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true, ForceSingleClient: true,
-		Dialer: netDialer(2 * time.Second)})
+		Dialer: net.Dialer{Timeout: 2 * time.Second}})
 	if err == nil {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

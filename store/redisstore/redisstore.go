@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 
 	"github.com/redis/rueidis"
@@ -38,7 +39,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		ClientName:   o.ClientName,
 		TLSConfig:    o.TLS,
 		DisableCache: true,
-		Dialer:       netDialer(o.DialTimeout),
+		Dialer:       net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
 	}
 	if o.SentinelMaster != "" {
 		co.Sentinel = rueidis.SentinelOption{MasterSet: o.SentinelMaster, Username: o.Username, Password: o.Password, TLSConfig: o.TLS}

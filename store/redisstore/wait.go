@@ -10,8 +10,8 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// minBlock is the shortest BZPOPMIN timeout: Redis reads 0 as "forever", and its timeouts
-// have millisecond resolution.
+// minBlock is the shortest BZPOPMIN timeout Wait sends: Redis reads 0 as "forever", and its
+// timeouts have millisecond resolution.
 const minBlock = time.Millisecond
 
 // Wait blocks on the tier's marker with BZPOPMIN until a script adds it (a job enqueued,
@@ -28,7 +28,6 @@ func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) erro
 	if err != nil || d <= 0 || s.closing.Err() != nil {
 		return nil
 	}
-	d = max(d, minBlock)
 	deadline := time.Now().Add(d)
 	// Cancel the blocking call when the store closes.
 	bctx, cancel := context.WithCancel(ctx)
@@ -38,10 +37,10 @@ func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) erro
 
 	for try := 0; ; try++ {
 		left := time.Until(deadline)
-		if left < minBlock {
+		if left <= 0 {
 			return nil
 		}
-		cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(left.Seconds()).Build().UnblockOnCancel()
+		cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(max(left, minBlock).Seconds()).Build().UnblockOnCancel()
 		err := s.client.Do(bctx, cmd).Error()
 		switch {
 		case err == nil || rueidis.IsRedisNil(err):
