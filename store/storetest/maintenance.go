@@ -63,6 +63,12 @@ func runLeases(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatalf("job with a live lease: state %q, want active", got)
 		}
 		wantCounts(t, s, tier, store.Counts{Waiting: 2, Active: 1})
+		if err := s.ExtendLeases(t.Context(), tier, []string{b.ID}, Base+1_000); err != nil {
+			t.Fatal(err)
+		}
+		if n := rescue(Base + 500); n != 0 {
+			t.Fatalf("Rescue after an extended lease's old end moved %d, want 0", n)
+		}
 		if n, err := s.Rescue(t.Context(), store.High, Base+10_000); err != nil || n != 0 {
 			t.Fatalf("Rescue(other tier) = %d, %v; want 0", n, err)
 		}

@@ -52,6 +52,18 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 		wantWoken(t, s, tier, func(int) { enqueue(t, s, Base, newJob(tier, Base)) })
 	})
 
+	t.Run("WokenByEarlierDelayed", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		enqueue(t, s, Base, newJob(tier, Base+3_600_000))
+		fetch(t, s, tier, 1, Base) // learns NextRunAt = Base+1h, then waits
+		runAt := Base + 60_000
+		wantWoken(t, s, tier, func(int) {
+			runAt-- // each trigger is earlier than every delayed job so far
+			enqueue(t, s, Base, newJob(tier, runAt))
+		})
+	})
+
 	t.Run("WokenByResume", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
