@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slaqhq/slaq"
@@ -11,8 +13,34 @@ import (
 // w2Queue is W2's queue name.
 const w2Queue = "w2"
 
+// scriptStats are Redis's totals for EVALSHA (INFO commandstats): calls and microseconds.
+type scriptStats struct{ calls, usec int64 }
+
+// scriptStats reads the server's EVALSHA totals. They count every client's scripts: W2
+// reports their delta per enqueue as redis_us_per_enqueue, the server's share of the
+// enqueue's cost (polluted by other clients running scripts at the same time).
+func (e *runEnv) scriptStats() (scriptStats, error) {
+	info, err := e.admin.info("commandstats")
+	if err != nil {
+		return scriptStats{}, err
+	}
+	var st scriptStats
+	for _, f := range strings.Split(info["cmdstat_evalsha"], ",") {
+		k, v, _ := strings.Cut(f, "=")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "calls":
+			st.calls = n
+		case "usec":
+			st.usec = n
+		}
+	}
+	return st, nil
+}
+
 // runW2 is W2, enqueue latency: sequential single enqueues, each after a raw PING on a bare
-// TCP connection that gives the round-trip floor. The embedded store has no round trip: its
+// TCP connection that gives the round-trip floor. On Redis it also reports the server's
+// time per enqueue script (redis_us_per_enqueue, an addition to WORKLOADS' metrics). The embedded store has no round trip: its
 // PING figures are n/a.
 func runW2(ctx context.Context, e *runEnv, p Params, _ string) error {
 	w := p.W2
@@ -40,8 +68,14 @@ func runW2(ctx context.Context, e *runEnv, p Params, _ string) error {
 		return err
 	}
 	var buf []byte
+	var script0 scriptStats
 	for i := range w.Warmup + w.Jobs {
 		measured := i >= w.Warmup
+		if i == w.Warmup && raw != nil {
+			if script0, err = e.scriptStats(); err != nil {
+				return err
+			}
+		}
 		if raw != nil {
 			t := clock()
 			if err := raw.ping(); err != nil {
@@ -61,6 +95,12 @@ func runW2(ctx context.Context, e *runEnv, p Params, _ string) error {
 			enqSum += d
 		}
 	}
+	var script1 scriptStats
+	if raw != nil {
+		if script1, err = e.scriptStats(); err != nil {
+			return err
+		}
+	}
 	cpu1, err := e.mark()
 	if err != nil {
 		return err
@@ -74,8 +114,12 @@ func runW2(ctx context.Context, e *runEnv, p Params, _ string) error {
 		e50, _ := r.Value("enqueue_us_p50")
 		p50, _ := r.Value("ping_rtt_us_p50")
 		r.add("enqueue_over_rtt_us_p50", e50-p50)
+		if calls := script1.calls - script0.calls; calls > 0 {
+			r.add("redis_us_per_enqueue", round3(float64(script1.usec-script0.usec)/float64(calls)))
+		}
 	} else {
 		r.NA = append(r.NA, pingNames...)
+		r.NA = append(r.NA, "redis_us_per_enqueue")
 	}
 	r.add("enqueue_jobs_per_s", rate(w.Jobs, time.Duration(enqSum)))
 	e.cpu(cpu0, cpu1)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ const benchProgressEvery = 10 * time.Second
 // print its result as JSON on stdout: every run is one fresh OS process.
 const benchChildFlag = "run-child"
 
+// benchRunFlag is the hidden flag that tells a child run its number, for its profile's name.
+const benchRunFlag = "run-number"
+
 // benchFlags are `slaq bench`'s flags.
 type benchFlags struct {
 	store    string
@@ -39,6 +43,8 @@ type benchFlags struct {
 	redisURL string
 	prefix   string
 	dir      string
+	profile  string
+	run      int
 	child    bool
 }
 
@@ -70,6 +76,9 @@ Variants: w1 bulk|single, w2 default, w3 tiers|elastic, w4 default, w5 default.`
 	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL (default: REDIS_URL, else REDIS_HOST/REDIS_PORT, else 127.0.0.1:6379)")
 	fl.StringVar(&f.prefix, "prefix", bench.DefaultPrefix, "Redis key prefix of the bench's jobs; only these keys are deleted")
 	fl.StringVar(&f.dir, "dir", "", "directory for the embedded store's temporary files (default: the system's)")
+	fl.StringVar(&f.profile, "cpuprofile", "", "write each run's CPU profile to `PREFIX`-WORKLOAD-VARIANT-RUN.pprof")
+	fl.IntVar(&f.run, benchRunFlag, 0, "the run's number (child runs only)")
+	_ = fl.MarkHidden(benchRunFlag)
 	fl.BoolVar(&f.child, benchChildFlag, false, "run one run in this process and print its result as JSON")
 	_ = fl.MarkHidden(benchChildFlag)
 	_ = cmd.MarkFlagRequired("store")
@@ -142,7 +151,7 @@ func benchParent(cmd *cobra.Command, f benchFlags) error {
 		for run := 1; run <= f.runs; run++ {
 			label := fmt.Sprintf("%s %s on %s, run %d/%d", it.workload, it.variant, f.store, run, f.runs)
 			fmt.Fprintf(progress, "slaq bench: %s … (%s elapsed)\n", label, time.Since(began).Round(time.Second))
-			res, err := benchChildRun(ctx, exe, f, it, progress, label)
+			res, err := benchChildRun(ctx, exe, f, it, run, progress, label)
 			if err != nil {
 				failed = append(failed, fmt.Errorf("%s: %w", label, err))
 				fmt.Fprintf(progress, "slaq bench: %s failed: %v\n", label, err)
@@ -172,9 +181,12 @@ func benchParent(cmd *cobra.Command, f benchFlags) error {
 
 // benchChildRun runs one run in a fresh process and decodes its result, printing a progress
 // line every benchProgressEvery while it runs. The child's stderr is passed through.
-func benchChildRun(ctx context.Context, exe string, f benchFlags, it benchItem, progress io.Writer, label string) (*bench.Result, error) {
+func benchChildRun(ctx context.Context, exe string, f benchFlags, it benchItem, run int, progress io.Writer, label string) (*bench.Result, error) {
 	args := []string{"bench", "--" + benchChildFlag, "--store", f.store, "--workload", it.workload,
-		"--variant", it.variant, "--prefix", f.prefix, "--runs", strconv.Itoa(1)}
+		"--variant", it.variant, "--prefix", f.prefix, "--runs", "1", "--" + benchRunFlag, strconv.Itoa(run)}
+	if f.profile != "" {
+		args = append(args, "--cpuprofile", f.profile)
+	}
 	if f.redisURL != "" {
 		args = append(args, "--redis-url", f.redisURL)
 	}
@@ -226,6 +238,18 @@ func benchChild(cmd *cobra.Command, f benchFlags) error {
 		if t.Redis.Prefix == "" {
 			t.Redis.Prefix = f.prefix
 		}
+	}
+	if f.profile != "" {
+		name := fmt.Sprintf("%s-%s-%s-%d.pprof", f.profile, f.workload, f.variant, f.run)
+		file, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer file.Close()
+		if err := pprof.StartCPUProfile(file); err != nil {
+			return fmt.Errorf("bench: --cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := bench.Run(cmd.Context(), t, bench.DefaultParams(), f.workload, f.variant)
 	if err != nil {
