@@ -35,6 +35,17 @@ func BenchmarkW1(b *testing.B) {
 			runW1(b, s)
 		}
 	})
+	b.Run("rueidis-autopipeline", func(b *testing.B) {
+		for range b.N {
+			s := openTest(b)
+			p, err := New(context.Background(), Options{Addrs: []string{testAddr()}, Prefix: s.Prefix(), autoPipeline: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			runW1(b, p)
+			_ = p.Close()
+		}
+	})
 	b.Run("goredis", func(b *testing.B) {
 		for range b.N {
 			s := openTest(b) // for the prefix and cleanup; the hot path goes through go-redis

@@ -71,6 +71,8 @@ type Options struct {
 	// rueidis write and read an uncontended call on the caller's goroutine, which halves
 	// the latency of a lone Enqueue. Default: [DefaultCallTimeout].
 	CallTimeout time.Duration
+
+	autoPipeline bool // test hook: rueidis' auto-pipelining on (benchmarks compare)
 }
 
 // withDefaults returns o with every zero field set to its default, or an error for a bad field.

@@ -39,6 +39,10 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		ClientName:   o.ClientName,
 		TLSConfig:    o.TLS,
 		DisableCache: true,
+		// Each call takes a connection of its own and runs on the caller's goroutine, as
+		// go-redis does: on a 2-core machine shared with Redis this beat rueidis' shared
+		// auto-pipelined connection (extra goroutine hand-offs per call); see BenchmarkW1.
+		DisableAutoPipelining: !o.autoPipeline,
 		Dialer:       net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
 	}
 	if o.SentinelMaster != "" {

@@ -16,7 +16,9 @@ const minBlock = time.Millisecond
 
 // Wait blocks on the tier's marker with BZPOPMIN until a script adds it (a job enqueued,
 // handed back or rescued, the tier resumed), d passes, ctx is done or the store closes.
-// Blocking calls use rueidis' pool of dedicated connections: a broken connection is dropped
+// Blocking calls use rueidis' pool of dedicated blocking connections (ToPipe routes them
+// there despite DisableAutoPipelining, so that cancelling ctx aborts the call, with CLIENT
+// UNBLOCK where the server allows it): a broken connection is dropped
 // and the call retried once on a fresh one; if that fails too, Wait pauses for
 // Options.WaitRetryDelay (at most d) so a caller looping on it does not spin while Redis is
 // unreachable.
@@ -40,7 +42,7 @@ func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) erro
 		if left <= 0 {
 			return nil
 		}
-		cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(max(left, minBlock).Seconds()).Build().UnblockOnCancel()
+		cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(max(left, minBlock).Seconds()).Build().ToPipe().UnblockOnCancel()
 		err := s.client.Do(bctx, cmd).Error()
 		switch {
 		case err == nil || rueidis.IsRedisNil(err):
