@@ -43,7 +43,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		// go-redis does: on a 2-core machine shared with Redis this beat rueidis' shared
 		// auto-pipelined connection (extra goroutine hand-offs per call); see BenchmarkW1.
 		DisableAutoPipelining: !o.autoPipeline,
-		Dialer:       net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
+		Dialer:                net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
 	}
 	if o.SentinelMaster != "" {
 		co.Sentinel = rueidis.SentinelOption{MasterSet: o.SentinelMaster, Username: o.Username, Password: o.Password, TLSConfig: o.TLS}
