@@ -74,48 +74,48 @@ var W3TiersDefault = [5]W3Tier{{"critical", 20}, {"high", 10}, {"medium", 5}, {"
 
 // W1Params are W1's parameters.
 type W1Params struct {
-	Jobs      int
-	Producers int
-	BulkChunk int
-	Workers   int
-	Timeout   time.Duration
+	Jobs      int           // jobs: how many jobs are enqueued, then processed
+	Producers int           // producers: concurrent single-job producers (variant single)
+	BulkChunk int           // bulk_chunk: jobs per batch call (variant bulk)
+	Workers   int           // workers: the tier's concurrency
+	Timeout   time.Duration // timeout_s: the longest processing may take
 }
 
 // W2Params are W2's parameters.
 type W2Params struct {
-	Jobs   int
-	Warmup int
+	Jobs   int // jobs: measured (PING, enqueue) pairs
+	Warmup int // warmup: unmeasured pairs before them
 }
 
 // W3Params are W3's parameters.
 type W3Params struct {
-	Tiers         [5]W3Tier
-	BacklogJobs   int // per backlog tier (LOW and BATCH)
-	BacklogSleep  time.Duration
-	BulkChunk     int
-	CriticalRate  int // jobs per second
-	Window        time.Duration
-	CriticalSleep time.Duration
-	Warmup        time.Duration
-	DrainTimeout  time.Duration
+	Tiers         [5]W3Tier     // the five tiers, most urgent first, with their workers
+	BacklogJobs   int           // pre-filled jobs per backlog tier (LOW and BATCH)
+	BacklogSleep  time.Duration // each backlog job's sleep
+	BulkChunk     int           // bulk_chunk: jobs per pre-fill batch call
+	CriticalRate  int           // CRITICAL jobs issued per second
+	Window        time.Duration // how long CRITICAL jobs are issued
+	CriticalSleep time.Duration // each CRITICAL job's sleep
+	Warmup        time.Duration // warmup_ms: from starting the workers to the first CRITICAL job
+	DrainTimeout  time.Duration // drain_timeout_s: the longest to wait for CRITICAL jobs to finish
 }
 
 // W4Params are W4's parameters.
 type W4Params struct {
-	Jobs       int
-	Sleep      time.Duration
-	Workers    int
-	IdleBefore time.Duration
-	Timeout    time.Duration
+	Jobs       int           // jobs: concurrent enqueues in the burst
+	Sleep      time.Duration // sleep_ms: each handler's sleep
+	Workers    int           // workers: the tier's concurrency
+	IdleBefore time.Duration // idle_before_ms: how long workers idle before the burst
+	Timeout    time.Duration // timeout_s: the longest the burst may take to finish
 }
 
 // W5Params are W5's parameters.
 type W5Params struct {
-	Jobs         int
-	PayloadBytes int
-	BulkChunk    int
-	Workers      int
-	Timeout      time.Duration
+	Jobs         int           // waiting jobs whose footprint is measured
+	PayloadBytes int           // each payload's size in bytes
+	BulkChunk    int           // jobs per enqueue call
+	Workers      int           // workers that then process every job
+	Timeout      time.Duration // the longest processing may take
 }
 
 // Params are every workload's parameters.
