@@ -67,9 +67,8 @@ type Options struct {
 	// DialTimeout bounds connecting to Redis. Default: [DefaultDialTimeout].
 	DialTimeout time.Duration
 	// CallTimeout bounds each call to Redis (but Wait's) whose context has no earlier
-	// deadline, so a hung server fails calls instead of hanging them. A deadline also lets
-	// rueidis write and read an uncontended call on the caller's goroutine, which halves
-	// the latency of a lone Enqueue. Default: [DefaultCallTimeout].
+	// deadline, so a hung server fails calls instead of hanging them.
+	// Default: [DefaultCallTimeout].
 	CallTimeout time.Duration
 
 	autoPipeline bool // test hook: rueidis' auto-pipelining on (benchmarks compare)
