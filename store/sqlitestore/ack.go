@@ -15,7 +15,11 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	if len(acks) == 0 {
 		return nil
 	}
-	return s.write(ctx, "ack", func(tx *sql.Tx, wake *tierSet) error {
+	p := lowestPriority
+	for _, a := range acks {
+		p = min(p, priorityOf(a.Tier))
+	}
+	return s.write(ctx, "ack", p, func(tx *sql.Tx, wake *tierSet) error {
 		var d deltas
 		stmts := txStmts{tx: tx}
 		for _, a := range acks {

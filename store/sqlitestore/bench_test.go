@@ -1,7 +1,9 @@
 package sqlitestore_test
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -94,4 +96,72 @@ func BenchmarkCycle(b *testing.B) {
 	if err != nil || c[store.High.Index()] != (store.Counts{Completed: int64(b.N)}) {
 		b.Fatalf("counts after the cycle %+v, %v; want %d completed and nothing else", c[store.High.Index()], err, b.N)
 	}
+}
+
+// BenchmarkCriticalFetchUnderBulkLoad measures how long a CRITICAL fetch takes while another
+// goroutine saturates the writer: it bulk-enqueues into BATCH (1,000 or 100 jobs per call)
+// and drains it in batches. One op is one CRITICAL job; it reports the p50 and p99 of the
+// fetch call in µs. A fetch waits for the write transaction in progress, so the p99 follows
+// the size of the largest batch.
+func BenchmarkCriticalFetchUnderBulkLoad(b *testing.B) {
+	for _, batch := range []int{benchEnqueueBatch, benchEnqueueBatch / 10} {
+		b.Run(fmt.Sprintf("enqueue=%d", batch), func(b *testing.B) { benchCriticalUnderLoad(b, batch) })
+	}
+}
+
+// benchCriticalUnderLoad is BenchmarkCriticalFetchUnderBulkLoad with load batches of batch jobs.
+func benchCriticalUnderLoad(b *testing.B, batch int) {
+	s, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := b.Context()
+	stop := make(chan struct{})
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Enqueue(ctx, base, benchJobs(batch, store.Batch, base)); err != nil {
+				return
+			}
+			for range batch / benchFetchBatch {
+				r, err := s.Fetch(ctx, store.FetchRequest{Tier: store.Batch, Limit: benchFetchBatch, Now: base, LeaseMs: 30_000})
+				if err != nil || len(r.Jobs) == 0 {
+					break
+				}
+				acks := make([]store.Ack, len(r.Jobs))
+				for i, j := range r.Jobs {
+					acks[i] = store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: base}
+				}
+				if err := s.Ack(ctx, acks); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := s.Enqueue(ctx, base, benchJobs(1, store.Critical, base)); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		r, err := s.Fetch(ctx, store.FetchRequest{Tier: store.Critical, Limit: 1, Now: base, LeaseMs: 30_000})
+		lat = append(lat, time.Since(start))
+		if err != nil || len(r.Jobs) != 1 {
+			b.Fatalf("Fetch = %d jobs, %v; want 1", len(r.Jobs), err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-loadDone
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

@@ -25,7 +25,7 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 		return []store.EnqueueResult{}, nil
 	}
 	results := make([]store.EnqueueResult, len(jobs))
-	err := s.write(ctx, "enqueue", func(tx *sql.Tx, wake *tierSet) error {
+	err := s.write(ctx, "enqueue", enqueuePriority(jobs), func(tx *sql.Tx, wake *tierSet) error {
 		insert := tx.Stmt(s.stmt.insertJob)
 		var uniqueGet, uniquePut *sql.Stmt
 		var d deltas
@@ -71,4 +71,13 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 		return nil, err
 	}
 	return results, nil
+}
+
+// enqueuePriority is the lock priority of an enqueue: that of its most urgent job.
+func enqueuePriority(jobs []*store.Job) int {
+	p := lowestPriority
+	for _, j := range jobs {
+		p = min(p, priorityOf(j.Tier))
+	}
+	return p
 }

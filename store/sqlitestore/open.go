@@ -32,7 +32,7 @@ type Store struct {
 	opts Options
 	w    *sql.DB // the one writer connection
 	r    *sql.DB // read connections
-	wmu  sync.Mutex
+	wmu  writeLock
 	stmt statements
 
 	closed    atomic.Bool
@@ -135,8 +135,8 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		close(s.done)
 		s.bg.Wait()
-		s.wmu.Lock()
-		defer s.wmu.Unlock()
+		s.wmu.lock(lowestPriority)
+		defer s.wmu.unlock()
 		err = s.closeDBs()
 	})
 	return err
@@ -155,15 +155,15 @@ func (s *Store) closeDBs() error {
 // errClosed is the error of a call made after Close.
 func errClosed(op string) error { return fmt.Errorf("sqlitestore: %s: %w", op, store.ErrClosed) }
 
-// write runs fn in one write transaction under the writer mutex, commits, then fires the
-// wake-up signal of every tier fn marked in its wake set (still under the mutex, so a Fetch
-// that starts later sees both the commit and the signal).
-func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx, wake *tierSet) error) error {
+// write runs fn in one write transaction under the writer lock, taken with priority (see
+// priorityOf), commits, then fires the wake-up signal of every tier fn marked in its wake
+// set (still under the lock, so a Fetch that starts later sees both the commit and the signal).
+func (s *Store) write(ctx context.Context, op string, priority int, fn func(tx *sql.Tx, wake *tierSet) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.wmu.lock(priority)
+	defer s.wmu.unlock()
 	if s.closed.Load() {
 		return errClosed(op)
 	}

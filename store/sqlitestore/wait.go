@@ -120,8 +120,8 @@ func (s *Store) startExternalCheck(ctx context.Context) error {
 // dataVersion reads PRAGMA data_version on the writer connection under the writer mutex.
 // Commits through that connection do not change it; commits by any other connection do.
 func (s *Store) dataVersion(ctx context.Context) (int64, error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.wmu.lock(lowestPriority)
+	defer s.wmu.unlock()
 	if s.closed.Load() {
 		return 0, errClosed("data version")
 	}
