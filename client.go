@@ -19,8 +19,8 @@ import (
 type DeadLetterQueue interface {
 	// Add stores the failed jobs; adding a job id twice keeps one row.
 	Add(ctx context.Context, jobs []*Job) error
-	// Job returns the dead-lettered job with id, rebuilt for a retry, or an error wrapping
-	// an ErrNotFound.
+	// Job returns the dead-lettered job with id as it died (state failed, its attempts and
+	// last error), or an error wrapping store.ErrNotFound.
 	Job(ctx context.Context, jobID string) (*Job, error)
 	// Delete removes the given jobs' rows and returns how many it removed.
 	Delete(ctx context.Context, jobIDs ...string) (int, error)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/store"
 	"github.com/slaqhq/slaq/store/redisstore"
@@ -67,10 +69,39 @@ func openRedis(t *testing.T) store.Store {
 		t.Skipf("SKIPPING: no Redis at 127.0.0.1:6379 (%v). Start one: redis-server --daemonize yes --port 6379 --save '' --appendonly no", err)
 	}
 	t.Cleanup(func() {
-		_ = st.DeleteAll(context.Background())
 		_ = st.Close()
+		deleteRedisPrefix(t, opts)
 	})
 	return st
+}
+
+// deleteRedisPrefix deletes every key of a test's store (they all start with "{prefix:").
+func deleteRedisPrefix(t *testing.T, opts redisstore.Options) {
+	addrs := opts.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{"127.0.0.1:6379"}
+	}
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: addrs, Password: opts.Password, SelectDB: opts.DB, DisableCache: true})
+	if err != nil {
+		t.Logf("cleaning up Redis keys: %v", err)
+		return
+	}
+	defer rc.Close()
+	ctx := context.Background()
+	var cursor uint64
+	for {
+		e, err := rc.Do(ctx, rc.B().Scan().Cursor(cursor).Match("{"+opts.Prefix+":*").Count(1000).Build()).AsScanEntry()
+		if err != nil {
+			t.Logf("cleaning up Redis keys: %v", err)
+			return
+		}
+		for _, k := range e.Elements {
+			rc.Do(ctx, rc.B().Del().Key(k).Build())
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return
+		}
+	}
 }
 
 // eachStore runs f as a parallel sub-test on every store kind.
