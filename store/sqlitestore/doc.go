@@ -21,11 +21,13 @@
 //
 // # Writers and readers
 //
-// Inside a process every write goes through one connection, serialized by a mutex, so
-// writers never churn on SQLITE_BUSY; reads ([Store.Get], [Store.Counts], [Store.Dead]) use a
-// small pool of other connections and run beside them. Several processes may share the
-// file: each write transaction starts with BEGIN IMMEDIATE and waits up to BusyTimeout for
-// the file's write lock.
+// Inside a process every write goes through one connection, serialized by a lock, so
+// writers never churn on SQLITE_BUSY. The lock favours urgent tiers: while a CRITICAL fetch
+// or enqueue waits, no less urgent write may take it, so a busy BATCH drain delays CRITICAL
+// work by at most the one transaction in progress. Reads ([Store.Get], [Store.Counts],
+// [Store.Dead]) use a small pool of other connections and run beside the writer. Several
+// processes may share the file: each write transaction starts with BEGIN IMMEDIATE and
+// waits up to BusyTimeout for the file's write lock.
 //
 // # Wake-ups
 //
