@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"math"
 	"net"
 	"os"
 	"testing"
@@ -161,5 +162,13 @@ func TestPaddedPayload(t *testing.T) {
 	b, err := paddedPayload("w5", 99999, W5PayloadBytesDefault)
 	if err != nil || len(b) != W5PayloadBytesDefault {
 		t.Fatalf("payload %q (%d bytes), err %v", b, len(b), err)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for v, want := range map[float64]string{math.Copysign(0, -1): "0", 1234567: "1,234,567", -2500: "-2,500", 12.34: "12.3", 0.4567: "0.457", 3.14159: "3.14"} {
+		if got := format(v); got != want {
+			t.Errorf("format(%v) = %q, want %q", v, got, want)
+		}
 	}
 }

@@ -121,6 +121,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 
 // format prints a figure with thousands separators and precision fitting its size.
 func format(v float64) string {
+	if v == 0 {
+		v = 0 // no "-0"
+	}
 	a := math.Abs(v)
 	switch {
 	case a >= 100 || v == math.Trunc(v):
