@@ -20,7 +20,9 @@ var ErrClosed = errors.New("store closed")
 // wholly after the change. Implementations are safe for concurrent use by many goroutines and,
 // where the backend allows it, many processes.
 type Store interface {
-	// Enqueue stores jobs in one atomic step and returns one result per job, in order. A job
+	// Enqueue stores jobs and returns one result per job, in order. The jobs of one tier are
+	// stored in one atomic step (on a Redis Cluster, tiers live on different nodes, so a call
+	// spanning tiers is atomic per tier). A job
 	// whose UniqueKey is held by a job enqueued less than its UniqueTTLMs ago is not stored: its
 	// result names the holder's id with Duplicate set. A job with RunAt <= now is waiting,
 	// otherwise delayed. Enqueue wakes a waiter of each tier that received a runnable job, and
