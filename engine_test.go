@@ -308,3 +308,35 @@ func TestPauseResume(t *testing.T) {
 		waitState(t, c, paused, store.StateCompleted)
 	})
 }
+
+// A delayed job runs at its time, not before and not at the next idle check: the idle wait is
+// set far beyond the test's deadline, so only the fetcher's timed wake-up can start it.
+func TestDelayedJobRunsOnTime(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		started := make(chan time.Time, 1)
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("send_otp", func(ctx context.Context, j *slaq.Job) error { started <- time.Now(); return nil })
+		c := newClient(t, open(t), slaq.Config{Handler: mux, IdleWait: time.Hour})
+		runAt := time.Now().Add(300 * time.Millisecond)
+		id, err := c.Enqueue(context.Background(), "send_otp", nil, slaq.WithTier(slaq.Critical), slaq.RunAt(runAt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, _ := c.Job(context.Background(), id); j.State != store.StateDelayed {
+			t.Fatalf("state %s, want delayed", j.State)
+		}
+		select {
+		case at := <-started:
+			if at.Before(runAt.Truncate(time.Millisecond)) {
+				t.Fatalf("ran %s before its time", runAt.Sub(at))
+			}
+			t.Logf("started %s after its time", at.Sub(runAt))
+			if late := at.Sub(runAt); late > time.Second {
+				t.Fatalf("started %s late: beyond CRITICAL's 1 s target", late)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("delayed job never ran")
+		}
+	})
+}
