@@ -227,6 +227,12 @@ func (a *activeSet) remove(id string) (released bool) {
 	return released
 }
 
+func (a *activeSet) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.jobs)
+}
+
 func (a *activeSet) ids() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -13,7 +13,7 @@ type TierMetrics struct {
 	store.Counts
 	Total   int64          `json:"total"`   // waiting + active + completed + failed + delayed
 	Workers int            `json:"workers"` // this tier's own workers in this process
-	Busy    int            `json:"busy"`    // of those, how many run a job (of any tier)
+	Busy    int            `json:"busy"`    // of those, how many run a job (of any tier) or are taken for a fetch
 	Running int            `json:"running"` // jobs of this tier running in this process
 	Latency LatencySummary `json:"pickup_latency"`
 }
@@ -27,8 +27,11 @@ func (c *Client) Metrics(ctx context.Context) (map[string]TierMetrics, error) {
 	}
 	var busy, running [NumTiers]int
 	c.mu.Lock()
-	if c.eng != nil {
-		busy, running = c.eng.slots.snapshot()
+	if e := c.eng; e != nil {
+		busy = e.slots.snapshot()
+		for i, a := range e.active {
+			running[i] = a.len()
+		}
 	}
 	c.mu.Unlock()
 	out := make(map[string]TierMetrics, NumTiers)

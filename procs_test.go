@@ -23,7 +23,7 @@ import (
 
 // Worker processes for the tests below are this test binary run again with SLAQ_CHILD set
 // to "embedded:PATH" or "redis:PREFIX"; TestChildProcess is their main. A child prints
-// "ready" once its client runs, "started ID" when a "hold" job starts (and blocks until it
+// "ready" as its client starts, "started ID" when a "hold" job starts (and blocks until it
 // is killed), and "ran I" for every "count" job.
 func TestChildProcess(t *testing.T) {
 	spec := os.Getenv("SLAQ_CHILD")
@@ -48,8 +48,8 @@ func TestChildProcess(t *testing.T) {
 		say(fmt.Sprintf("ran %d", p.I))
 		return nil
 	})
+	say("ready") // before Start: a job may start at once, and its line must come after this one
 	newClient(t, st, slaq.Config{Handler: mux, Retention: -1, Tiers: childTiers})
-	say("ready")
 	select {} // until killed
 }
 

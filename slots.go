@@ -92,7 +92,6 @@ func (s *slots) take(ctx context.Context, j, n int) (grant, error) {
 			}
 			s.running[j] += k
 			s.waiting[j] = false
-			s.notifyLocked() // another fetcher may use what is left
 			s.mu.Unlock()
 			return g, nil
 		}
@@ -152,7 +151,8 @@ func (s *slots) setNoWork(j int, v bool) {
 	s.mu.Unlock()
 }
 
-// notifyLocked wakes the most urgent waiting fetcher that can now take a slot.
+// notifyLocked wakes every waiting fetcher that can now take a slot, most urgent first; each
+// takes what it can under the lock, so a slot a more urgent fetcher took is not double-counted.
 func (s *slots) notifyLocked() {
 	for j := range NumTiers {
 		if s.waiting[j] && s.plan(j, 1).total() > 0 {
@@ -161,14 +161,13 @@ func (s *slots) notifyLocked() {
 			case s.wake[j] <- struct{}{}:
 			default:
 			}
-			return
 		}
 	}
 }
 
-// snapshot returns busy workers per home tier and running jobs per job tier.
-func (s *slots) snapshot() (busy, running [NumTiers]int) {
+// snapshot returns busy workers per home tier.
+func (s *slots) snapshot() (busy [NumTiers]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.busy, s.running
+	return s.busy
 }
