@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ type benchFlags struct {
 	prefix   string
 	dir      string
 	profile  string
+	block    string
 	run      int
 	child    bool
 }
@@ -77,6 +79,7 @@ Variants: w1 bulk|single, w2 default, w3 tiers|elastic, w4 default, w5 default.`
 	fl.StringVar(&f.prefix, "prefix", bench.DefaultPrefix, "Redis key prefix of the bench's jobs; only these keys are deleted")
 	fl.StringVar(&f.dir, "dir", "", "directory for the embedded store's temporary files (default: the system's)")
 	fl.StringVar(&f.profile, "cpuprofile", "", "write each run's CPU profile to `PREFIX`-WORKLOAD-VARIANT-RUN.pprof")
+	fl.StringVar(&f.block, "blockprofile", "", "write each run's blocking profile (where goroutines wait) to `PREFIX`-WORKLOAD-VARIANT-RUN.pprof")
 	fl.IntVar(&f.run, benchRunFlag, 0, "the run's number (child runs only)")
 	_ = fl.MarkHidden(benchRunFlag)
 	fl.BoolVar(&f.child, benchChildFlag, false, "run one run in this process and print its result as JSON")
@@ -187,6 +190,9 @@ func benchChildRun(ctx context.Context, exe string, f benchFlags, it benchItem, 
 	if f.profile != "" {
 		args = append(args, "--cpuprofile", f.profile)
 	}
+	if f.block != "" {
+		args = append(args, "--blockprofile", f.block)
+	}
 	if f.redisURL != "" {
 		args = append(args, "--redis-url", f.redisURL)
 	}
@@ -222,6 +228,28 @@ func benchChildRun(ctx context.Context, exe string, f benchFlags, it benchItem, 
 	}
 }
 
+// benchBlockProfileRate samples every blocking event (runtime.SetBlockProfileRate's 1): the
+// runs are short, and the profile is only taken on request.
+const benchBlockProfileRate = 1
+
+// profileName names a child run's profile file.
+func profileName(prefix string, f benchFlags) string {
+	return fmt.Sprintf("%s-%s-%s-%d.pprof", prefix, f.workload, f.variant, f.run)
+}
+
+// writeProfile writes the named runtime profile to file.
+func writeProfile(profile, file string) error {
+	out, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("bench: %s profile: %w", profile, err)
+	}
+	defer out.Close()
+	if err := pprof.Lookup(profile).WriteTo(out, 0); err != nil {
+		return fmt.Errorf("bench: %s profile: %w", profile, err)
+	}
+	return nil
+}
+
 // benchChild runs one run in this process and prints its result as one JSON object.
 func benchChild(cmd *cobra.Command, f benchFlags) error {
 	t := bench.Target{Store: f.store, Dir: f.dir}
@@ -240,8 +268,7 @@ func benchChild(cmd *cobra.Command, f benchFlags) error {
 		}
 	}
 	if f.profile != "" {
-		name := fmt.Sprintf("%s-%s-%s-%d.pprof", f.profile, f.workload, f.variant, f.run)
-		file, err := os.Create(name)
+		file, err := os.Create(profileName(f.profile, f))
 		if err != nil {
 			return fmt.Errorf("bench: --cpuprofile: %w", err)
 		}
@@ -250,6 +277,14 @@ func benchChild(cmd *cobra.Command, f benchFlags) error {
 			return fmt.Errorf("bench: --cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if f.block != "" {
+		runtime.SetBlockProfileRate(benchBlockProfileRate)
+		defer func() {
+			if err := writeProfile("block", profileName(f.block, f)); err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), err)
+			}
+		}()
 	}
 	res, err := bench.Run(cmd.Context(), t, bench.DefaultParams(), f.workload, f.variant)
 	if err != nil {
