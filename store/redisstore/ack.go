@@ -41,7 +41,7 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 
 // ackCall builds the ack script call for acks[idx], all of tier k.
 func ackCall(k *tierKeys, acks []store.Ack, idx []int) call {
-	keys := []string{k.active, k.waiting, k.delayed, k.completed, k.expiry, k.failed, k.marker, k.stats, k.jobs}
+	keys := []string{k.active, k.waiting, k.delayed, k.completed, k.expiry, k.failed, k.marker, k.stats, k.jobs, k.started}
 	args := make([]string, 0, 1+6*len(idx))
 	args = append(args, itoa(int64(len(idx))))
 	for _, i := range idx {
@@ -66,7 +66,7 @@ func (s *Store) ExtendLeases(ctx context.Context, tier store.Tier, ids []string,
 	args := make([]string, 0, 1+len(ids))
 	args = append(args, itoa(until))
 	args = append(args, ids...)
-	if _, err := s.run(ctx, call{s: scriptExtend, keys: []string{k.active, k.jobs}, args: args}); err != nil {
+	if _, err := s.run(ctx, call{s: scriptExtend, keys: []string{k.active}, args: args}); err != nil {
 		return fmt.Errorf("redisstore: extend %d leases of %s: %w", len(ids), tier, err)
 	}
 	return nil
@@ -83,7 +83,7 @@ func (s *Store) Rescue(ctx context.Context, tier store.Tier, now int64) (int, er
 		return 0, err
 	}
 	c := call{s: scriptRescue,
-		keys: []string{k.active, k.waiting, k.marker, k.jobs},
+		keys: []string{k.active, k.waiting, k.marker, k.jobs, k.started},
 		args: []string{itoa(now), itoa(int64(s.opts.SweepBatch))},
 	}
 	return s.sweep(ctx, c, "rescue "+tier.String())

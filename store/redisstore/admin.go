@@ -3,13 +3,15 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/rueidis"
 
 	"github.com/slaqhq/slaq/store"
 )
 
-// Get returns the job with id, or an error wrapping store.ErrNotFound.
+// Get returns the job with id, or an error wrapping store.ErrNotFound. It reads with the get
+// script: an active job's state, StartedAt and LeaseUntil are not in its record.
 func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
 	if err := s.live(); err != nil {
 		return nil, err
@@ -19,16 +21,50 @@ func (s *Store) Get(ctx context.Context, id string) (*store.Job, error) {
 		return nil, fmt.Errorf("redisstore: get: %w", err)
 	}
 	k := &s.tiers[t.Index()]
-	ctx, cancel := s.callCtx(ctx)
-	defer cancel()
-	rec, err := s.client.Do(ctx, s.client.B().Hget().Key(k.jobs).Field(id).Build()).ToString()
-	if rueidis.IsRedisNil(err) {
-		return nil, fmt.Errorf("redisstore: job %s: %w", id, store.ErrNotFound)
-	}
+	m, err := s.run(ctx, call{s: scriptGet, keys: []string{k.jobs, k.active, k.started}, args: []string{id}})
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: get job %s: %w", id, err)
 	}
-	return decodeRecord(id, rec)
+	arr, err := m.ToArray()
+	if err != nil || len(arr) == 0 {
+		return nil, fmt.Errorf("redisstore: get job %s: unexpected reply %v: %v", id, m, err)
+	}
+	if arr[0].IsNil() {
+		return nil, fmt.Errorf("redisstore: job %s: %w", id, store.ErrNotFound)
+	}
+	rec, err := arr[0].ToString()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: get job %s: %w", id, err)
+	}
+	j, err := decodeRecord(id, rec)
+	if err != nil {
+		return nil, err
+	}
+	if len(arr) == 3 && !arr[1].IsNil() {
+		j.State = store.StateActive
+		if j.LeaseUntil, err = parseMs(arr[1]); err != nil {
+			return nil, fmt.Errorf("redisstore: job %s: LeaseUntil: %w", id, err)
+		}
+		if !arr[2].IsNil() { // else a record written active by an earlier version keeps its own
+			if j.StartedAt, err = parseMs(arr[2]); err != nil {
+				return nil, fmt.Errorf("redisstore: job %s: StartedAt: %w", id, err)
+			}
+		}
+	}
+	return j, nil
+}
+
+// parseMs reads a millisecond time from a bulk string reply (a ZSET score or a HASH value).
+func parseMs(m rueidis.RedisMessage) (int64, error) {
+	s, err := m.ToString()
+	if err != nil {
+		return 0, err
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(s, 64) // a score Redis printed in exponent form
+	return int64(f), err
 }
 
 // SetPaused pauses or resumes tier with the pause script; resuming wakes the tier's waiters.

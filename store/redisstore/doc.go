@@ -24,6 +24,7 @@
 //	{slaq:1}:m        ZSET   the wake-up marker (one member "m"); Wait blocks on it with BZPOPMIN
 //	{slaq:1}:s        HASH   c: completed total, f: failed total, p: paused flag, q: sequence
 //	{slaq:1}:j        HASH   the tier's jobs: id -> record, one compact string per job
+//	{slaq:1}:t        HASH   the tier's active jobs: id -> StartedAt (ms)
 //	{slaq:1}:u:<key>  STRING a unique key: "<holder id>:<expiry ms>", with PX = UniqueTTLMs
 //
 // A job id's first character is its tier digit ([store.TierOfID]), so a job's tier, and so
@@ -39,8 +40,18 @@
 // One string per job, as a field of a per-tier HASH, costs far less memory than a key per job
 // or a HASH per job (a 200-byte payload exceeds hash-max-listpack-value, which would turn each
 // job's HASH into a hash table): about 355 bytes per waiting job with a 200-byte payload.
-// Scripts edit a record in place with the codec in scripts/lib.lua; the fields the hot path
-// changes come first, so fetch splits off six of them and a completion seven.
+//
+// The hot path leaves records alone where it can. Enqueue encodes records in Go, and when a
+// tier's jobs are all runnable and none has a unique key it passes them straight to HSET and
+// their ids to LPUSH (no per-job Lua work). Fetch does not rewrite a claimed job's record: the
+// job is active because it is in the active ZSET, whose score is its LeaseUntil, and its
+// StartedAt is in the started HASH; [Store.Get] reads the three together (scripts/get.lua),
+// and ExtendLeases changes only the score. A completion of a job with RetainMs 0 deletes the
+// record after one pattern test on its header. Records are rewritten, with the codec in
+// scripts/lib.lua, only when a job leaves the active state and is kept (retry, snooze,
+// release, fail, a retained completion, rescue), and when a delayed job becomes waiting
+// (its state letter only). So a record's state letter is never "a" (a record written by an
+// earlier version may carry it, with StartedAt and LeaseUntil; Get still reads it right).
 //
 // # Scripts
 //

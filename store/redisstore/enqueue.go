@@ -39,12 +39,17 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 	}
 	res := make([]store.EnqueueResult, len(jobs))
 	for c, m := range replies {
+		for _, i := range order[c] {
+			res[i] = store.EnqueueResult{ID: jobs[i].ID}
+		}
+		if _, err := m.AsInt64(); err == nil { // the plain form: every job was stored
+			continue
+		}
 		holders, err := m.AsStrSlice()
 		if err != nil || len(holders) != len(order[c]) {
 			return nil, fmt.Errorf("redisstore: enqueue: unexpected reply %v: %v", m, err)
 		}
 		for k, i := range order[c] {
-			res[i] = store.EnqueueResult{ID: jobs[i].ID}
 			if h := holders[k]; h != "" {
 				res[i] = store.EnqueueResult{ID: h, Duplicate: true}
 			}
@@ -53,23 +58,43 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 	return res, nil
 }
 
-// enqueueCall builds the enqueue script call for jobs[idx], all of tier k.
+// enqueueCall builds the enqueue script call for jobs[idx], all of tier k: the plain form
+// (records and ids passed straight to HSET and LPUSH) when every job is runnable at now and
+// none has a unique key, else the general form (see scripts/enqueue.lua).
 func enqueueCall(k *tierKeys, now int64, jobs []*store.Job, idx []int) call {
+	plain := true
+	for _, i := range idx {
+		if j := jobs[i]; j.RunAt > now || (j.UniqueKey != "" && j.UniqueTTLMs > 0) {
+			plain = false
+			break
+		}
+	}
+	n := itoa(int64(len(idx)))
+	if plain {
+		args := make([]string, 2+3*len(idx))
+		args[0], args[1] = n, "p"
+		for k, i := range idx {
+			j := jobs[i]
+			args[2+2*k], args[3+2*k] = j.ID, encodeRecord(j, store.StateWaiting)
+			args[2+2*len(idx)+k] = j.ID
+		}
+		return call{s: scriptEnqueue, keys: []string{k.waiting, k.delayed, k.marker, k.stats, k.jobs}, args: args}
+	}
 	keys := make([]string, 0, 5+len(idx))
 	keys = append(keys, k.waiting, k.delayed, k.marker, k.stats, k.jobs)
-	args := make([]string, 0, 2+len(idx)*5)
-	args = append(args, itoa(now), itoa(int64(len(idx))))
+	args := make([]string, 0, 3+len(idx)*5)
+	args = append(args, n, "g", itoa(now))
 	for _, i := range idx {
 		j := jobs[i]
-		uk, uexp := k.jobs, int64(0)
+		uexp := int64(0)
 		if j.UniqueKey != "" && j.UniqueTTLMs > 0 {
-			uk, uexp = k.unique+j.UniqueKey, now+j.UniqueTTLMs
+			keys = append(keys, k.unique+j.UniqueKey)
+			uexp = now + j.UniqueTTLMs
 		}
 		state := store.StateWaiting
 		if j.RunAt > now {
 			state = store.StateDelayed
 		}
-		keys = append(keys, uk)
 		args = append(args, j.ID, itoa(j.RunAt), itoa(uexp), itoa(j.UniqueTTLMs), encodeRecord(j, state))
 	}
 	return call{s: scriptEnqueue, keys: keys, args: args}

@@ -25,36 +25,50 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 	if err != nil {
 		return store.FetchResult{}, fmt.Errorf("redisstore: fetch %s: %w", req.Tier, err)
 	}
-	return parseFetch(m, limit)
+	return parseFetch(m, limit, req.Now, req.Now+req.LeaseMs)
 }
 
 // fetchCall builds the fetch script call.
 func fetchCall(k *tierKeys, req store.FetchRequest, limit, promote int) call {
 	return call{s: scriptFetch,
-		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs},
+		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs, k.started},
 		args: []string{itoa(req.Now), itoa(int64(limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
 	}
 }
 
-// parseFetch reads the fetch script's reply: {paused, nextRunAt, id, record, id, record, ...}.
-func parseFetch(m rueidis.RedisMessage, limit int) (store.FetchResult, error) {
+// parseFetch reads the fetch script's reply, {paused, nextRunAt, {id, ...}, {record, ...}},
+// and returns the claimed jobs as active since startedAt with LeaseUntil leaseUntil (the
+// script leaves their records as they were: the active ZSET and started HASH hold these).
+func parseFetch(m rueidis.RedisMessage, limit int, startedAt, leaseUntil int64) (store.FetchResult, error) {
 	var res store.FetchResult
 	arr, err := m.ToArray()
-	if err != nil || len(arr) < 2 {
+	if err != nil || (len(arr) != 2 && len(arr) != 4) {
 		return res, fmt.Errorf("redisstore: fetch: unexpected reply %v: %v", m, err)
 	}
 	paused, _ := arr[0].AsInt64()
 	res.Paused = paused == 1
 	res.NextRunAt, _ = arr[1].AsInt64()
-	if len(arr) > 2 {
-		res.Jobs = make([]*store.Job, 0, min((len(arr)-2)/2, limit))
+	if len(arr) == 2 {
+		return res, nil
 	}
-	for i := 2; i+1 < len(arr); i += 2 {
-		id, err := arr[i].ToString()
+	ids, err := arr[2].ToArray()
+	if err != nil {
+		return res, fmt.Errorf("redisstore: fetch: job ids: %w", err)
+	}
+	recs, err := arr[3].ToArray()
+	if err != nil || len(recs) != len(ids) {
+		return res, fmt.Errorf("redisstore: fetch: %d records for %d ids: %v", len(recs), len(ids), err)
+	}
+	res.Jobs = make([]*store.Job, 0, min(len(ids), limit))
+	for i := range ids {
+		if recs[i].IsNil() {
+			continue // an id without a record: not claimed
+		}
+		id, err := ids[i].ToString()
 		if err != nil {
 			return res, fmt.Errorf("redisstore: fetch: job id: %w", err)
 		}
-		rec, err := arr[i+1].ToString()
+		rec, err := recs[i].ToString()
 		if err != nil {
 			return res, fmt.Errorf("redisstore: fetch: job %s: %w", id, err)
 		}
@@ -62,6 +76,7 @@ func parseFetch(m rueidis.RedisMessage, limit int) (store.FetchResult, error) {
 		if err != nil {
 			return res, err
 		}
+		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, startedAt, leaseUntil
 		res.Jobs = append(res.Jobs, j)
 	}
 	return res, nil

@@ -66,13 +66,22 @@ func (h *goRedisHot) Fetch(ctx context.Context, req store.FetchRequest) (store.F
 	}
 	var res store.FetchResult
 	res.NextRunAt, _ = arr[1].(int64)
-	for i := 2; i+1 < len(arr); i += 2 {
-		id, _ := arr[i].(string)
-		rec, _ := arr[i+1].(string)
+	if len(arr) < 4 {
+		return res, nil
+	}
+	ids, _ := arr[2].([]any)
+	recs, _ := arr[3].([]any)
+	for i := range ids {
+		id, _ := ids[i].(string)
+		rec, ok := recs[i].(string)
+		if !ok {
+			continue
+		}
 		j, err := decodeRecord(id, rec)
 		if err != nil {
 			return res, err
 		}
+		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, req.Now, req.Now+req.LeaseMs
 		res.Jobs = append(res.Jobs, j)
 	}
 	return res, nil

@@ -19,6 +19,7 @@ type tierKeys struct {
 	marker    string // ZSET with the one member "m": BZPOPMIN wakes waiters
 	stats     string // HASH c: completed total, f: failed total, p: paused
 	jobs      string // HASH id -> job record (see codec.go)
+	started   string // HASH id -> StartedAt of the tier's active jobs
 	unique    string // prefix of a unique key's STRING: unique + key
 }
 
@@ -35,6 +36,7 @@ func newTierKeys(prefix string, t store.Tier) tierKeys {
 		marker:    tag + ":m",
 		stats:     tag + ":s",
 		jobs:      tag + ":j",
+		started:   tag + ":t",
 		unique:    tag + ":u:",
 	}
 }

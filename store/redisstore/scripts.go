@@ -37,7 +37,7 @@ func mustScript(name string) *script {
 	return &script{name: name, body: body, sha: hex.EncodeToString(sum[:])}
 }
 
-// The scripts, one per state change (plus dead, which reads failed jobs atomically).
+// The scripts, one per state change (plus dead and get, which read jobs atomically).
 var (
 	scriptEnqueue = mustScript("enqueue")
 	scriptFetch   = mustScript("fetch")
@@ -48,12 +48,13 @@ var (
 	scriptForget  = mustScript("forget")
 	scriptClean   = mustScript("clean")
 	scriptPause   = mustScript("pause")
+	scriptGet     = mustScript("get")
 )
 
 // allScripts lists every script, for loading and tests.
 var allScripts = []*script{
 	scriptEnqueue, scriptFetch, scriptAck, scriptExtend, scriptRescue,
-	scriptDead, scriptForget, scriptClean, scriptPause,
+	scriptDead, scriptForget, scriptClean, scriptPause, scriptGet,
 }
 
 // call is one script invocation.

@@ -5,30 +5,48 @@
 -- KEYS[3]      marker ZSET (wakes a BZPOPMIN waiter)
 -- KEYS[4]      tier stats HASH (field q: sequence of delayed members)
 -- KEYS[5]      jobs HASH (id -> record)
--- KEYS[5+i]    job i's unique-key STRING (KEYS[5] again when it has none)
+-- KEYS[5+u]    the u-th unique-key STRING, in job order (general form only)
 --
--- ARGV[1]      now (ms)
--- ARGV[2]      number of jobs n
--- then, per job (stride 5): id, RunAt, unique expiry (ms, 0: no unique key), unique TTL (ms),
---              record (state w when RunAt <= now, else d)
+-- ARGV[1]      number of jobs n
+-- ARGV[2]      form: "p" (plain) or "g" (general)
+-- Plain form, when every job is waiting (RunAt <= now) and none has a unique key:
+--   ARGV[3..2+2n]       id1, record1, ..., idn, recordn (records in state w)
+--   ARGV[3+2n..2+3n]    id1, ..., idn
+--   The records go to the HASH and the ids to the LIST as given: no per-job Lua work.
+-- General form:
+--   ARGV[3]    now (ms)
+--   then, per job (stride 5): id, RunAt, unique expiry (ms, 0: no unique key, and no KEYS
+--              entry), unique TTL (ms), record (state w when RunAt <= now, else d)
 --
 -- The sequence prefix of delayed members keeps jobs with the same RunAt in arrival order.
--- Returns an array of n strings: "" when job i was stored, else the id of the job that holds
--- its unique key (job i was not stored). Wakes a waiter when a job became waiting or the
--- earliest delayed RunAt became earlier.
+-- Returns n (plain form: every job was stored), or an array of n strings: "" when job i was
+-- stored, else the id of the job that holds its unique key (job i was not stored). Wakes a
+-- waiter when a job became waiting or the earliest delayed RunAt became earlier.
 --
--- Time: O(n · log D), D = delayed jobs.
-local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+-- Time: O(n · log D), D = delayed jobs (plain form: O(n)).
+local n = tonumber(ARGV[1])
+if ARGV[2] == 'p' then
+  for i = 3, 2 + 2 * n, 1000 do
+    redis.call('HSET', KEYS[5], unpack(ARGV, i, math.min(i + 999, 2 + 2 * n)))
+  end
+  for i = 3 + 2 * n, 2 + 3 * n, 1000 do
+    redis.call('LPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, 2 + 3 * n)))
+  end
+  redis.call('ZADD', KEYS[3], 0, 'm')
+  return n
+end
+local now = tonumber(ARGV[3])
 local earliest, seq = nil, nil
 local wake = false
 local res, fields, waiting = {}, {}, {}
+local u = 5
 for i = 1, n do
-  local a = 3 + (i - 1) * 5
+  local a = 4 + (i - 1) * 5
   local id, runAt, uexp = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local holder = nil
   if uexp > 0 then
-    local h = redis.call('GET', KEYS[5 + i])
+    u = u + 1
+    local h = redis.call('GET', KEYS[u])
     if h then
       local sep = string.find(h, ':', 1, true)
       if sep and tonumber(string.sub(h, sep + 1)) > now then
@@ -36,7 +54,7 @@ for i = 1, n do
       end
     end
     if not holder then
-      redis.call('SET', KEYS[5 + i], id .. ':' .. uexp, 'PX', ARGV[a + 3])
+      redis.call('SET', KEYS[u], id .. ':' .. uexp, 'PX', ARGV[a + 3])
     end
   end
   if holder then

@@ -1,26 +1,27 @@
 -- extend.lua: renew the leases of those of a tier's jobs that are still active.
 --
 -- KEYS[1]    active ZSET (score LeaseUntil)
--- KEYS[2]    jobs HASH (id -> record)
 --
 -- ARGV[1]    the new LeaseUntil (ms)
 -- ARGV[1+i]  job i's id
 --
+-- LeaseUntil lives only in the active ZSET (job records are not rewritten while active).
 -- Returns the number of leases renewed.
 --
--- Time: O(n · log A), A = active jobs.
+-- Time: O(n · log A), A = active jobs. Needs Redis >= 6.2 (ZMSCORE).
 local renewed = 0
-for i = 2, #ARGV do
-  local id = ARGV[i]
-  if redis.call('ZSCORE', KEYS[1], id) then
-    redis.call('ZADD', KEYS[1], ARGV[1], id)
-    local rec = redis.call('HGET', KEYS[2], id)
-    if rec then
-      local h, rest = head(rec, 6)
-      h[6] = ARGV[1]
-      redis.call('HSET', KEYS[2], id, unhead(h, rest))
+for i = 2, #ARGV, 500 do
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, i, math.min(i + 499, #ARGV)))
+  local args = {}
+  for k = 1, #scores do
+    if scores[k] then
+      args[#args + 1] = ARGV[1]
+      args[#args + 1] = ARGV[i + k - 1]
     end
-    renewed = renewed + 1
+  end
+  if #args > 0 then
+    redis.call('ZADD', KEYS[1], unpack(args))
+    renewed = renewed + #args / 2
   end
 end
 return renewed

@@ -6,37 +6,50 @@
 -- KEYS[4]  marker ZSET
 -- KEYS[5]  tier stats HASH (field p: paused)
 -- KEYS[6]  jobs HASH (id -> record)
+-- KEYS[7]  started HASH (id -> StartedAt of an active job)
 --
--- ARGV[1]  now (ms)
+-- ARGV[1]  now (ms): the claimed jobs' StartedAt
 -- ARGV[2]  limit: most jobs to claim
 -- ARGV[3]  LeaseUntil for the claimed jobs (ms)
 -- ARGV[4]  cap: tier-wide cap on active jobs, 0 for none
 -- ARGV[5]  most delayed jobs to promote in this call
 --
--- Returns {paused (0|1), NextRunAt (0: no delayed job), id1, record1, id2, record2, ...}.
+-- A claimed job's record is not rewritten: it becomes active by entering the active ZSET
+-- (score LeaseUntil) and the started HASH, which is where Get reads its state, LeaseUntil and
+-- StartedAt from while it is active.
+-- Returns {paused (0|1), NextRunAt (0: no delayed job), {id1, ...}, {record1, ...}}; a
+-- record is nil (and its job not claimed) when the id has no record.
 -- Re-adds the marker when waiting jobs remain, so another blocked process wakes too.
 --
 -- Time: O(limit + promoted · log D), D = delayed jobs.
 if redis.call('HEXISTS', KEYS[5], 'p') == 1 then
   return {1, 0}
 end
-local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
-if #due > 0 then
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, #due - 1)
-  local ids = {}
-  for i, member in ipairs(due) do
-    ids[i] = string.sub(member, 11)
-  end
-  local recs = records(KEYS[6], ids)
-  local fields = {}
-  for i, id in ipairs(ids) do
-    if recs[i] then
-      fields[#fields + 1] = id
-      fields[#fields + 1] = 'w' .. string.sub(recs[i], 2)
+local now = tonumber(ARGV[1])
+local nextRunAt = 0
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if first[2] then
+  nextRunAt = tonumber(first[2])
+  if nextRunAt <= now then
+    local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[5]))
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, #due - 1)
+    local ids = {}
+    for i, member in ipairs(due) do
+      ids[i] = string.sub(member, 11)
     end
+    local recs = records(KEYS[6], ids)
+    local fields = {}
+    for i, id in ipairs(ids) do
+      if recs[i] then
+        fields[#fields + 1] = id
+        fields[#fields + 1] = 'w' .. string.sub(recs[i], 2)
+      end
+    end
+    call_all('HSET', KEYS[6], fields)
+    call_all('LPUSH', KEYS[1], ids)
+    first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    nextRunAt = tonumber(first[2]) or 0
   end
-  call_all('HSET', KEYS[6], fields)
-  call_all('LPUSH', KEYS[1], ids)
 end
 local n = tonumber(ARGV[2])
 local cap = tonumber(ARGV[4])
@@ -46,34 +59,26 @@ if cap > 0 then
     n = room
   end
 end
-local out = {0, 0}
-if n > 0 then
-  local ids = redis.call('RPOP', KEYS[1], n)
-  if ids then
-    local recs = records(KEYS[6], ids)
-    local fields, active = {}, {}
-    for i, id in ipairs(ids) do
-      if recs[i] then
-        local h, rest = head(recs[i], 6)
-        h[1], h[4], h[6] = 'a', ARGV[1], ARGV[3]
-        local rec = unhead(h, rest)
-        fields[#fields + 1] = id
-        fields[#fields + 1] = rec
-        active[#active + 1] = ARGV[3]
-        active[#active + 1] = id
-        out[#out + 1] = id
-        out[#out + 1] = rec
-      end
-    end
-    call_all('HSET', KEYS[6], fields)
-    call_all('ZADD', KEYS[3], active)
-  end
-  if redis.call('LLEN', KEYS[1]) > 0 then
-    redis.call('ZADD', KEYS[4], 0, 'm')
+if n <= 0 then
+  return {0, nextRunAt}
+end
+local ids = redis.call('RPOP', KEYS[1], n)
+if not ids then
+  return {0, nextRunAt}
+end
+local recs = records(KEYS[6], ids)
+local started, active = {}, {}
+for i, id in ipairs(ids) do
+  if recs[i] then
+    started[#started + 1] = id
+    started[#started + 1] = ARGV[1]
+    active[#active + 1] = ARGV[3]
+    active[#active + 1] = id
   end
 end
-local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if first[2] then
-  out[2] = tonumber(first[2])
+call_all('HSET', KEYS[7], started)
+call_all('ZADD', KEYS[3], active)
+if #ids == n and redis.call('LLEN', KEYS[1]) > 0 then
+  redis.call('ZADD', KEYS[4], 0, 'm')
 end
-return out
+return {0, nextRunAt, ids, recs}

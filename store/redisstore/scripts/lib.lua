@@ -8,7 +8,10 @@
 --   4 StartedAt   5 FinishedAt   6 LeaseUntil   7 RetainMs   8 MaxAttempts   9 TimeoutMs
 --   10 BackoffMs   11 CreatedAt   12 UniqueTTLMs   13-16 lengths of Type, UniqueKey,
 --   LastError, Result
--- The fields the hot path reads or changes come first (fetch splits off 6, complete 7).
+-- Fetch and ExtendLeases do not rewrite a record (an active job's StartedAt and LeaseUntil
+-- live in the started HASH and the active ZSET); the fields the other changes edit come first
+-- (release and rescue split off 6), and RetainMs is field 7, so a completion tests it with one
+-- pattern match.
 
 -- head returns the record's first k header fields (strings) and the rest of the record.
 -- Time: O(k + size of the record).

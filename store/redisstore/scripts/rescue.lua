@@ -4,10 +4,13 @@
 -- KEYS[2]  waiting LIST
 -- KEYS[3]  marker ZSET
 -- KEYS[4]  jobs HASH (id -> record)
+-- KEYS[5]  started HASH (id -> StartedAt of an active job)
 --
 -- ARGV[1]  now (ms): jobs with LeaseUntil < now are rescued, with RunAt = now
 -- ARGV[2]  most jobs to rescue in this call
 --
+-- Each rescued record is rewritten in state w with RunAt = now, StartedAt from the started
+-- HASH (whose entry goes) and LeaseUntil empty.
 -- Returns the number of jobs moved. Wakes a waiter when it moved any.
 --
 -- Time: O(m · log A), m = jobs moved, A = active jobs.
@@ -16,16 +19,21 @@ if #ids == 0 then
   return 0
 end
 local recs = records(KEYS[4], ids)
+local starts = records(KEYS[5], ids)
 local fields = {}
 for i, id in ipairs(ids) do
-  redis.call('ZREM', KEYS[1], id)
   if recs[i] then
     local h, rest = head(recs[i], 6)
     h[1], h[3], h[6] = 'w', ARGV[1], ''
+    if starts[i] then
+      h[4] = starts[i]
+    end
     fields[#fields + 1] = id
     fields[#fields + 1] = unhead(h, rest)
   end
 end
+call_all('ZREM', KEYS[1], ids)
+call_all('HDEL', KEYS[5], ids)
 call_all('HSET', KEYS[4], fields)
 call_all('LPUSH', KEYS[2], ids)
 redis.call('ZADD', KEYS[3], 0, 'm')
