@@ -188,37 +188,39 @@ func TestDeadLetterMoveIsIdempotent(t *testing.T) {
 // job moves, once.
 func TestDeadLetterWaitsForTheDatabase(t *testing.T) {
 	t.Parallel()
-	proxy := newSwitchProxy(t, "127.0.0.1:5432")
-	dead := openDLQ(t, pgSchema(t, proxy.addr()))
-	proxy.setUp(false)
-	st := openEmbedded(t)
-	mux := slaq.NewServeMux()
-	mux.HandleFunc("send_bulk_emails", func(ctx context.Context, j *slaq.Job) error {
-		return slaq.Permanent(errors.New("smtp rejected"))
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		proxy := newSwitchProxy(t, "127.0.0.1:5432")
+		dead := openDLQ(t, pgSchema(t, proxy.addr()))
+		proxy.setUp(false)
+		st := open(t)
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("send_bulk_emails", func(ctx context.Context, j *slaq.Job) error {
+			return slaq.Permanent(errors.New("smtp rejected"))
+		})
+		c := newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead, DeadLetterRetry: 50 * time.Millisecond})
+		ctx := context.Background()
+		id, err := c.Enqueue(ctx, "send_bulk_emails", nil, slaq.WithTier(slaq.Batch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "the job to fail", func() bool {
+			j, err := st.Get(ctx, id)
+			return err == nil && j.State == store.StateFailed
+		})
+		// The mover has tried and failed at least once by the time a refused connection is seen.
+		waitFor(t, 10*time.Second, "the mover to try the database", func() bool { return proxy.refused() > 0 })
+		if j, err := st.Get(ctx, id); err != nil || j.State != store.StateFailed {
+			t.Fatalf("while the database is down the job must wait in the store: %+v, %v", j, err)
+		}
+		proxy.setUp(true)
+		waitFor(t, 15*time.Second, "the job to move once the database is back", func() bool {
+			_, err := st.Get(ctx, id)
+			return errors.Is(err, store.ErrNotFound)
+		})
+		if n, err := dead.Count(ctx, dlq.Filter{}); err != nil || n != 1 {
+			t.Fatalf("%d rows (%v), want 1", n, err)
+		}
 	})
-	c := newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead, DeadLetterRetry: 50 * time.Millisecond})
-	ctx := context.Background()
-	id, err := c.Enqueue(ctx, "send_bulk_emails", nil, slaq.WithTier(slaq.Batch))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "the job to fail", func() bool {
-		j, err := st.Get(ctx, id)
-		return err == nil && j.State == store.StateFailed
-	})
-	// The mover has tried and failed at least once by the time a refused connection is seen.
-	waitFor(t, 10*time.Second, "the mover to try the database", func() bool { return proxy.refused() > 0 })
-	if j, err := st.Get(ctx, id); err != nil || j.State != store.StateFailed {
-		t.Fatalf("while the database is down the job must wait in the store: %+v, %v", j, err)
-	}
-	proxy.setUp(true)
-	waitFor(t, 15*time.Second, "the job to move once the database is back", func() bool {
-		_, err := st.Get(ctx, id)
-		return errors.Is(err, store.ErrNotFound)
-	})
-	if n, err := dead.Count(ctx, dlq.Filter{}); err != nil || n != 1 {
-		t.Fatalf("%d rows (%v), want 1", n, err)
-	}
 }
 
 // switchProxy forwards TCP connections to a target while up; while down it refuses them and
