@@ -31,6 +31,7 @@ type engine struct {
 	acker   *acker
 	active  [NumTiers]*activeSet
 	deadSig chan struct{}
+	runq    chan runReq // claimed jobs for the runners: one long-lived goroutine per worker
 
 	fetchCtx    context.Context
 	stopFetch   context.CancelFunc
@@ -76,6 +77,7 @@ func (c *Client) Start(ctx context.Context) error {
 		}
 	}
 	e.startMaintenance()
+	e.startRunners()
 	for _, t := range Tiers {
 		if c.tiers[t.Index()].Workers == 0 && !c.cfg.Elastic && c.cfg.NoUpwardHelp {
 			continue
@@ -116,6 +118,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		e.releaseAbandoned()
 	}
 	e.acker.close()
+	close(e.runq) // runners still in an abandoned handler exit when it returns
 	e.stopMaint()
 	e.maintenance.Wait()
 	return nil
@@ -182,7 +185,7 @@ func (e *engine) start(t Tier, g *grant, jobs []*Job) {
 		g[h]--
 		e.jobs.Add(1)
 		e.active[j].add(job)
-		go e.run(job, h)
+		e.runq <- runReq{job, h}
 	}
 }
 

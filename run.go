@@ -12,6 +12,30 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
+// runReq is a claimed job and the home tier of the worker slot it runs on.
+type runReq struct {
+	job  *Job
+	home int
+}
+
+// startRunners starts one goroutine per worker slot. Jobs run on these long-lived goroutines
+// rather than one new goroutine each, so a handler's stack is grown once, not per job. The
+// slots never hand out more jobs than there are runners, so a send on runq never waits long.
+func (e *engine) startRunners() {
+	n := 0
+	for _, ts := range e.c.tiers {
+		n += ts.Workers
+	}
+	e.runq = make(chan runReq, n)
+	for range n {
+		go func() {
+			for r := range e.runq {
+				e.run(r.job, r.home)
+			}
+		}()
+	}
+}
+
 // run executes one claimed job on a worker of home tier h and reports its outcome.
 func (e *engine) run(job *Job, h int) {
 	c := e.c
