@@ -35,10 +35,10 @@ func BenchmarkW1(b *testing.B) {
 			runW1(b, s)
 		}
 	})
-	b.Run("rueidis-autopipeline", func(b *testing.B) {
+	b.Run("rueidis-no-autopipeline", func(b *testing.B) {
 		for range b.N {
 			s := openTest(b)
-			p, err := New(context.Background(), Options{Addrs: []string{testAddr()}, Prefix: s.Prefix(), autoPipeline: true})
+			p, err := New(context.Background(), Options{Addrs: []string{testAddr()}, Prefix: s.Prefix(), NoAutoPipelining: true})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -70,8 +70,12 @@ type Options struct {
 	// deadline, so a hung server fails calls instead of hanging them.
 	// Default: [DefaultCallTimeout].
 	CallTimeout time.Duration
-
-	autoPipeline bool // test hook: rueidis' auto-pipelining on (benchmarks compare)
+	// NoAutoPipelining gives every call a pooled connection of its own instead of letting
+	// concurrent calls share connections through rueidis' auto-pipelining. Default false
+	// (auto-pipelining on): measured with slaq bench, it is as fast for sequential work and
+	// much faster for bursts (W4: 100 concurrent enqueues done in 2.8 ms instead of 13.6 ms,
+	// first pickup 2.8 ms instead of 12.7 ms), because a burst dials no new connections.
+	NoAutoPipelining bool
 }
 
 // withDefaults returns o with every zero field set to its default, or an error for a bad field.

@@ -42,7 +42,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		// Each call takes a pooled connection of its own and runs on the caller's goroutine
 		// (no hand-off to rueidis' pipeline goroutines): the lowest single-call latency on a
 		// 2-core machine shared with Redis. BenchmarkW1 compares it with auto-pipelining.
-		DisableAutoPipelining: !o.autoPipeline,
+		DisableAutoPipelining: o.NoAutoPipelining,
 		Dialer:                net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
 	}
 	if o.SentinelMaster != "" {
