@@ -39,9 +39,8 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		ClientName:   o.ClientName,
 		TLSConfig:    o.TLS,
 		DisableCache: true,
-		// Each call takes a pooled connection of its own and runs on the caller's goroutine
-		// (no hand-off to rueidis' pipeline goroutines): the lowest single-call latency on a
-		// 2-core machine shared with Redis. BenchmarkW1 compares it with auto-pipelining.
+		// Concurrent calls share connections (auto-pipelining) unless Options.NoAutoPipelining;
+		// see its doc for the measurement. Blocking calls (Wait) always get a dedicated one.
 		DisableAutoPipelining: o.NoAutoPipelining,
 		Dialer:                net.Dialer{Timeout: o.DialTimeout}, // Go's default TCP keep-alive notices dead peers
 	}

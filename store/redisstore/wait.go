@@ -17,7 +17,7 @@ const minBlock = time.Millisecond
 // Wait blocks on the tier's marker with BZPOPMIN until a script adds it (a job enqueued,
 // handed back or rescued, the tier resumed), d passes, ctx is done or the store closes.
 // Blocking calls use rueidis' pool of dedicated blocking connections (ToPipe routes them
-// there despite DisableAutoPipelining, so that cancelling ctx aborts the call, with CLIENT
+// there, so that cancelling ctx aborts the call, with CLIENT
 // UNBLOCK where the server allows it): a broken connection is dropped
 // and the call retried once on a fresh one; if that fails too, Wait pauses for
 // Options.WaitRetryDelay (at most d) so a caller looping on it does not spin while Redis is
