@@ -178,3 +178,30 @@ func TestElasticLendingKeepsReserve(t *testing.T) {
 		waitFor(t, 10*time.Second, "CRITICAL to run on its reserve", func() bool { return critical.Load() == 2 })
 	})
 }
+
+// A tier-wide Cap bounds how many of the tier's jobs run at once across every process, below
+// the tier's workers; a place freed by a finished job is refilled without waiting for the idle
+// check (set here far beyond the test's deadline).
+func TestTierCapRefillsOnCompletion(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		var running, peak, done atomic.Int32
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("sync_wallet", func(ctx context.Context, j *slaq.Job) error {
+			n := running.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			time.Sleep(5 * time.Millisecond) // the job's work
+			running.Add(-1)
+			done.Add(1)
+			return nil
+		})
+		c := newClient(t, open(t), slaq.Config{Handler: mux, IdleWait: time.Hour,
+			Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Medium: {Workers: 10, Cap: 2}}})
+		enqueueN(t, c, "sync_wallet", slaq.Medium, 12)
+		waitFor(t, 10*time.Second, "every capped job to run", func() bool { return done.Load() == 12 })
+		if p := peak.Load(); p != 2 {
+			t.Fatalf("peak concurrency %d, want the cap of 2", p)
+		}
+	})
+}
