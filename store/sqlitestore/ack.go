@@ -19,7 +19,7 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	for _, a := range acks {
 		p = min(p, priorityOf(a.Tier))
 	}
-	return s.write(ctx, "ack", p, func(tx *sql.Tx, wake *tierSet) error {
+	return s.write(ctx, writeOp{name: "ack", priority: p, cost: len(acks)}, func(tx *sql.Tx, wake *tierSet) error {
 		var d deltas
 		stmts := txStmts{tx: tx}
 		for _, a := range acks {

@@ -16,7 +16,7 @@ func (s *Store) ExtendLeases(ctx context.Context, tier store.Tier, ids []string,
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.write(ctx, "extend leases", priorityOf(tier), func(tx *sql.Tx, _ *tierSet) error {
+	return s.write(ctx, writeOp{name: "extend leases", priority: priorityOf(tier), cost: len(ids)}, func(tx *sql.Tx, _ *tierSet) error {
 		extend := tx.Stmt(s.stmt.extend)
 		for _, id := range ids {
 			if _, err := extend.Exec(until, id, int64(tier)); err != nil {
@@ -35,7 +35,7 @@ func (s *Store) Rescue(ctx context.Context, tier store.Tier, now int64) (int, er
 		return 0, fmt.Errorf("sqlitestore: rescue: %w", err)
 	}
 	var n int64
-	err := s.write(ctx, "rescue", priorityOf(tier), func(tx *sql.Tx, wake *tierSet) error {
+	err := s.write(ctx, writeOp{name: "rescue", priority: priorityOf(tier), cost: costUnbounded}, func(tx *sql.Tx, wake *tierSet) error {
 		r, err := tx.Stmt(s.stmt.rescue).Exec(now, int64(tier))
 		if err != nil {
 			return err
@@ -60,7 +60,7 @@ func (s *Store) Forget(ctx context.Context, tier store.Tier, ids []string) error
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.write(ctx, "forget", lowestPriority, func(tx *sql.Tx, _ *tierSet) error {
+	return s.write(ctx, writeOp{name: "forget", priority: lowestPriority, cost: len(ids)}, func(tx *sql.Tx, _ *tierSet) error {
 		forget := tx.Stmt(s.stmt.forget)
 		for _, id := range ids {
 			if _, err := forget.Exec(id, int64(tier)); err != nil {
@@ -77,7 +77,7 @@ func (s *Store) SetPaused(ctx context.Context, tier store.Tier, paused bool) err
 	if err := checkTier(tier); err != nil {
 		return fmt.Errorf("sqlitestore: set paused: %w", err)
 	}
-	return s.write(ctx, "set paused", lowestPriority, func(tx *sql.Tx, wake *tierSet) error {
+	return s.write(ctx, writeOp{name: "set paused", priority: lowestPriority, cost: 1, durable: true}, func(tx *sql.Tx, wake *tierSet) error {
 		if _, err := tx.Stmt(s.stmt.setPaused).Exec(paused, int64(tier)); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *Store) Clean(ctx context.Context, tier store.Tier, now int64, keep int)
 		return 0, fmt.Errorf("sqlitestore: clean: %w", err)
 	}
 	var deleted int64
-	err := s.write(ctx, "clean", lowestPriority, func(tx *sql.Tx, _ *tierSet) error {
+	err := s.write(ctx, writeOp{name: "clean", priority: lowestPriority, cost: costUnbounded}, func(tx *sql.Tx, _ *tierSet) error {
 		n, err := execCount(tx.Stmt(s.stmt.cleanAge), int64(tier), now)
 		if err != nil {
 			return fmt.Errorf("by age: %w", err)

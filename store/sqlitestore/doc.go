@@ -3,12 +3,38 @@
 //
 // # Durability
 //
-// The file runs in WAL mode and every state change is one SQL transaction, so a crash leaves
-// each job wholly before or wholly after a change. With the default Synchronous "FULL" every
-// commit is fsynced before it returns: an acknowledged enqueue survives a process crash and
-// a power loss. The engine batches (bulk enqueue, fetch and ack many jobs per call), so one
-// fsync is shared by a whole batch. Jobs that were active when a process died keep their
-// lease; [Store.Rescue] returns them to waiting once it expires.
+// The file runs in WAL mode and every state change is one SQL transaction (or one savepoint
+// of a grouped transaction, see below), so a crash leaves each job wholly before or wholly
+// after a change, and every commit survives a crash of the process. Power loss is what
+// Options.Synchronous is about. With the default "FULL" only what is promised is fsynced:
+// an [Store.Enqueue] or [Store.SetPaused] returns only once an fsync of the WAL that began
+// after its commit has ended, so an acknowledged job (and pause) survives power loss. The
+// other writes (Fetch claims, Ack outcomes, lease extensions, Rescue, Clean, Forget) do not
+// wait for an fsync: power loss may undo the latest of them, which only replays work (a
+// lost claim leaves the job waiting, a lost completion runs it again), so delivery stays at
+// least once. Options.SyncEveryWrite makes them wait too.
+//
+// The writer commits with SQLite's synchronous NORMAL, which in WAL mode does not fsync at
+// commit, and the store then fsyncs the WAL file itself, outside the writer lock. The WAL
+// is appended in commit order, so one fsync makes every commit before it durable: writers
+// that wait at once share one fsync, and no write ever waits for the writer lock behind an
+// fsync. A job is visible to Fetch as soon as it is committed, so it may start before its
+// Enqueue returns (before it is durable); if power fails in between, its enqueue was never
+// acknowledged. "EXTRA" makes every commit fsync inside SQLite before it is visible (the
+// slowest and strictest); "NORMAL" and "OFF" promise nothing across power loss. If the file
+// cannot use WAL, "FULL" fsyncs every commit inside SQLite.
+//
+// # Group commit
+//
+// Write calls that arrive while a write transaction runs are merged into the next one: the
+// call that takes the writer lock leads and takes the queued calls with it (the more urgent
+// tiers first, then oldest first; calls less urgent than the leader's only while the group
+// stays within a few dozen rows, and about a thousand rows in all). Each call
+// runs in its own SAVEPOINT: it commits all its changes or none, and gets its own results
+// and error, as if the calls had run one after another in that order (a unique key taken
+// by one call is held for the next). So fifty concurrent single-job enqueues cost one
+// transaction and one fsync, not fifty, and a Fetch that arrives behind a burst of
+// enqueues runs in the next transaction, after the enqueues it may then claim.
 //
 // # Layout
 //
@@ -24,7 +50,7 @@
 // Inside a process every write goes through one connection, serialized by a lock, so
 // writers never churn on SQLITE_BUSY. The lock favours urgent tiers: while a CRITICAL fetch
 // or enqueue waits, no less urgent write may take it, so a busy BATCH drain delays CRITICAL
-// work by at most the one transaction in progress. Reads ([Store.Get], [Store.Counts],
+// work by at most the one transaction in progress, which holds no fsync. Reads ([Store.Get], [Store.Counts],
 // [Store.Dead]) use a small pool of other connections and run beside the writer. Several
 // processes may share the file: each write transaction starts with BEGIN IMMEDIATE and
 // waits up to BusyTimeout for the file's write lock.

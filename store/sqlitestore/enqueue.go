@@ -25,7 +25,7 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 		return []store.EnqueueResult{}, nil
 	}
 	results := make([]store.EnqueueResult, len(jobs))
-	err := s.write(ctx, "enqueue", enqueuePriority(jobs), func(tx *sql.Tx, wake *tierSet) error {
+	err := s.write(ctx, writeOp{name: "enqueue", priority: enqueuePriority(jobs), cost: len(jobs), durable: true}, func(tx *sql.Tx, wake *tierSet) error {
 		insert := tx.Stmt(s.stmt.insertJob)
 		var uniqueGet, uniquePut *sql.Stmt
 		var d deltas

@@ -19,7 +19,7 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 	if err := checkTier(req.Tier); err != nil {
 		return res, fmt.Errorf("sqlitestore: fetch: %w", err)
 	}
-	err := s.write(ctx, "fetch", priorityOf(req.Tier), func(tx *sql.Tx, _ *tierSet) error {
+	err := s.write(ctx, writeOp{name: "fetch", priority: priorityOf(req.Tier), cost: max(req.Limit, 1)}, func(tx *sql.Tx, _ *tierSet) error {
 		s.signals.fetched(req.Tier)
 		var paused bool
 		var active int64

@@ -35,6 +35,9 @@ type Store struct {
 	wmu  writeLock
 	stmt statements
 
+	queue writeQueue // write calls waiting for a group
+	sync  *walSyncer // fsyncs the WAL after commits; nil when commits sync themselves
+
 	closed    atomic.Bool
 	done      chan struct{} // closed by Close: unblocks Wait
 	closeOnce sync.Once
@@ -77,6 +80,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	if opts.Synchronous == DefaultSynchronous {
+		if err := s.startWALSync(ctx, path); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
+	}
 	if opts.ExternalChangeInterval > 0 {
 		if err := s.startExternalCheck(ctx); err != nil {
 			s.closeDBs()
@@ -87,13 +96,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 }
 
 // dsn builds the driver's connection string: WAL, the synchronous level, the busy timeout,
-// and BEGIN IMMEDIATE for the writer so a write transaction takes the lock up front.
+// and BEGIN IMMEDIATE for the writer so a write transaction takes the lock up front. With
+// Synchronous "FULL" the writer commits with "NORMAL" and the store fsyncs the WAL itself
+// (see walSyncer); if the file cannot run in WAL mode, startWALSync sets FULL instead.
 func dsn(path string, opts Options, readOnly bool) string {
 	var b strings.Builder
 	b.WriteString(path)
 	fmt.Fprintf(&b, "?_pragma=busy_timeout(%d)", opts.BusyTimeout.Milliseconds())
 	b.WriteString("&_pragma=journal_mode(WAL)")
-	fmt.Fprintf(&b, "&_pragma=synchronous(%s)", opts.Synchronous)
+	level := opts.Synchronous
+	if level == DefaultSynchronous && !readOnly {
+		level = "NORMAL"
+	}
+	fmt.Fprintf(&b, "&_pragma=synchronous(%s)", level)
 	if readOnly {
 		b.WriteString("&_pragma=query_only(1)")
 	} else {
@@ -142,10 +157,39 @@ func (s *Store) Close() error {
 	return err
 }
 
-// closeDBs closes the prepared statements and both pools.
+// startWALSync sets up the fsync of the WAL after durable commits (see walSyncer). If the
+// file is not in WAL mode, or its WAL cannot be opened, the writer connection goes back to
+// synchronous FULL: every commit then fsyncs by itself.
+func (s *Store) startWALSync(ctx context.Context, path string) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, sqlJournalMode).Scan(&mode); err != nil {
+		return fmt.Errorf("read journal_mode: %w", err)
+	}
+	if strings.EqualFold(mode, "wal") {
+		// A read opens the WAL file if the connection has not yet.
+		var n int64
+		if err := s.w.QueryRowContext(ctx, sqlTierCount).Scan(&n); err != nil {
+			return fmt.Errorf("read tiers: %w", err)
+		}
+		ws, err := openWALSyncer(path)
+		if err == nil {
+			s.sync = ws
+			return nil
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, sqlSynchronousFull); err != nil {
+		return fmt.Errorf("set synchronous FULL: %w", err)
+	}
+	return nil
+}
+
+// closeDBs closes the prepared statements, both pools and the WAL syncer's file.
 func (s *Store) closeDBs() error {
 	s.stmt.close()
 	err := errors.Join(s.w.Close(), s.r.Close())
+	if s.sync != nil {
+		err = errors.Join(err, s.sync.close())
+	}
 	if err != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err)
 	}
@@ -154,31 +198,3 @@ func (s *Store) closeDBs() error {
 
 // errClosed is the error of a call made after Close.
 func errClosed(op string) error { return fmt.Errorf("sqlitestore: %s: %w", op, store.ErrClosed) }
-
-// write runs fn in one write transaction under the writer lock, taken with priority (see
-// priorityOf), commits, then fires the wake-up signal of every tier fn marked in its wake
-// set (still under the lock, so a Fetch that starts later sees both the commit and the signal).
-func (s *Store) write(ctx context.Context, op string, priority int, fn func(tx *sql.Tx, wake *tierSet) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	s.wmu.lock(priority)
-	defer s.wmu.unlock()
-	if s.closed.Load() {
-		return errClosed(op)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlitestore: %s: begin: %w", op, err)
-	}
-	var wake tierSet
-	if err := fn(tx, &wake); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlitestore: %s: commit: %w", op, err)
-	}
-	s.signals.fire(wake)
-	return nil
-}

@@ -53,11 +53,14 @@ const (
 	AND finished_at + retain_ms <= ?`
 	sqlCleanKeep = `DELETE FROM slaq_jobs WHERE seq IN (SELECT seq FROM slaq_jobs
 	WHERE tier = ? AND state = 'completed' ORDER BY finished_at DESC, seq DESC LIMIT -1 OFFSET ?)`
-	sqlCleanUnique = `DELETE FROM slaq_unique WHERE tier = ? AND expires_at <= ?`
-	sqlDataVersion = `PRAGMA data_version`
-	sqlGet         = `SELECT ` + jobCols + ` FROM slaq_jobs WHERE id = ?`
-	sqlCounts      = `SELECT tier, waiting, active, delayed, completed, failed, paused FROM slaq_tiers`
-	sqlDead        = `SELECT ` + jobCols + ` FROM slaq_jobs WHERE tier = ? AND state = 'failed'
+	sqlCleanUnique     = `DELETE FROM slaq_unique WHERE tier = ? AND expires_at <= ?`
+	sqlDataVersion     = `PRAGMA data_version`
+	sqlJournalMode     = `PRAGMA journal_mode`
+	sqlSynchronousFull = `PRAGMA synchronous = FULL`
+	sqlTierCount       = `SELECT count(*) FROM slaq_tiers`
+	sqlGet             = `SELECT ` + jobCols + ` FROM slaq_jobs WHERE id = ?`
+	sqlCounts          = `SELECT tier, waiting, active, delayed, completed, failed, paused FROM slaq_tiers`
+	sqlDead            = `SELECT ` + jobCols + ` FROM slaq_jobs WHERE tier = ? AND state = 'failed'
 	ORDER BY finished_at, seq LIMIT ?`
 )
 

@@ -67,12 +67,69 @@ func (l *writeLock) unlock() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.held = false
+	l.wakeNext()
+}
+
+// wakeNext wakes the most urgent waiter, if any. l.mu must be held.
+func (l *writeLock) wakeNext() {
 	for p, q := range l.waiters {
 		if len(q) > 0 {
 			close(q[0])
 			q[0] = nil
 			l.waiters[p] = q[1:]
 			l.woken[p]++
+			return
+		}
+	}
+}
+
+// lockOr takes the lock with priority p like lock, unless done is closed first: then it
+// leaves the queue and reports false. It reports true when it took the lock.
+func (l *writeLock) lockOr(p int, done <-chan struct{}) bool {
+	l.mu.Lock()
+	woken := false
+	for l.held || l.moreUrgentWaiting(p) {
+		turn := make(chan struct{})
+		if woken {
+			l.waiters[p] = append([]chan struct{}{turn}, l.waiters[p]...)
+		} else {
+			l.waiters[p] = append(l.waiters[p], turn)
+		}
+		l.mu.Unlock()
+		select {
+		case <-turn:
+		case <-done:
+			l.mu.Lock()
+			l.leave(p, turn)
+			l.mu.Unlock()
+			return false
+		}
+		l.mu.Lock()
+		l.woken[p]--
+		woken = true
+	}
+	l.held = true
+	l.mu.Unlock()
+	return true
+}
+
+// leave removes the waiter turn of priority p that gives up. If unlock had already woken it,
+// the turn passes on to the next waiter, as if it had taken the lock and freed it at once.
+// l.mu must be held.
+func (l *writeLock) leave(p int, turn chan struct{}) {
+	select {
+	case <-turn: // woken by unlock: it counts in l.woken, no longer in l.waiters
+		l.woken[p]--
+		if !l.held {
+			l.wakeNext()
+		}
+		return
+	default:
+	}
+	q := l.waiters[p]
+	for i, c := range q {
+		if c == turn {
+			l.waiters[p] = append(q[:i:i], q[i+1:]...)
 			return
 		}
 	}

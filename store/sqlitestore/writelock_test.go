@@ -102,3 +102,45 @@ func TestWriteLockExclusive(t *testing.T) {
 		t.Fatalf("%d writers held the lock at once, want 1", maxSeen)
 	}
 }
+
+func TestWriteLockOrGivesUp(t *testing.T) {
+	t.Parallel()
+	var l writeLock
+	l.lock(4)
+	done := make(chan struct{})
+	got := make(chan bool, 1)
+	go func() { got <- l.lockOr(0, done) }()
+	queued(t, &l, 0, 1)
+	close(done)
+	if <-got {
+		t.Fatal("lockOr took a held lock after done was closed")
+	}
+	queued(t, &l, 0, 0)
+	l.unlock()
+	l.lock(4) // nobody waits any more: a BATCH write takes the lock at once
+	l.unlock()
+}
+
+// TestWriteLockOrPassesTurnOn checks that a waiter woken by unlock that gives up passes the
+// lock on to the next waiter instead of leaving it free with waiters asleep.
+func TestWriteLockOrPassesTurnOn(t *testing.T) {
+	t.Parallel()
+	var l writeLock
+	l.lock(4)
+	next := make(chan struct{})
+	go func() { l.lock(2); close(next); l.unlock() }()
+	queued(t, &l, 2, 1)
+	turn := make(chan struct{})
+	l.mu.Lock()
+	l.waiters[1] = append(l.waiters[1], turn) // a priority-1 waiter, as lockOr queues it
+	l.mu.Unlock()
+	l.unlock() // wakes the priority-1 waiter first
+	l.mu.Lock()
+	l.leave(1, turn) // which gives up after it was woken
+	l.mu.Unlock()
+	select {
+	case <-next:
+	case <-time.After(groupDeadline):
+		t.Fatal("the priority-2 waiter never got the lock after the woken waiter gave up")
+	}
+}
