@@ -284,7 +284,7 @@ func (e *engine) releaseAbandoned() {
 		for id, r := range a.jobs {
 			if !r.released {
 				r.released = true
-				e.acker.send(store.Ack{Kind: store.AckRelease, ID: id, Tier: Tiers[i], Now: now})
+				e.acker.send(store.Ack{Kind: store.AckRelease, ID: id, Tier: Tiers[i], Now: now, StartedAt: r.job.StartedAt})
 			}
 		}
 		a.mu.Unlock()

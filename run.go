@@ -66,7 +66,7 @@ func (e *engine) run(job *Job, h int) {
 func (e *engine) outcome(job *Job, err error, timedOut bool, timeout time.Duration) store.Ack {
 	c := e.c
 	now := c.clock.Now()
-	ack := store.Ack{ID: job.ID, Tier: job.Tier, Now: ms(now)}
+	ack := store.Ack{ID: job.ID, Tier: job.Tier, Now: ms(now), StartedAt: job.StartedAt}
 	var snooze *SnoozeError
 	switch {
 	case err == nil:

@@ -45,7 +45,7 @@ type Store interface {
 
 	// Ack records the outcome of runs, in one atomic step per job (a batch may be applied
 	// job by job). An ack for a job that is not active (it was rescued, retried or deleted
-	// meanwhile) is ignored.
+	// meanwhile), or whose StartedAt names another run, is ignored.
 	Ack(ctx context.Context, acks []Ack) error
 
 	// ExtendLeases sets LeaseUntil = until on those of ids that are still active in tier.
@@ -136,4 +136,8 @@ type Ack struct {
 	RunAt  int64  // AckRetry, AckSnooze: when to run next
 	Error  string // AckRetry, AckFail: what went wrong
 	Result []byte // AckComplete: optional result to keep
+	// StartedAt fences the ack to one run: when non-zero, the ack is ignored unless the job
+	// is active with this StartedAt (as Fetch set it). A worker whose lease lapsed, and whose
+	// job was rescued and claimed again, cannot record an outcome for the new run. Zero: any.
+	StartedAt int64
 }

@@ -42,11 +42,11 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 // ackCall builds the ack script call for acks[idx], all of tier k.
 func ackCall(k *tierKeys, acks []store.Ack, idx []int) call {
 	keys := []string{k.active, k.waiting, k.delayed, k.completed, k.expiry, k.failed, k.marker, k.stats, k.jobs, k.started}
-	args := make([]string, 0, 1+6*len(idx))
+	args := make([]string, 0, 1+7*len(idx))
 	args = append(args, itoa(int64(len(idx))))
 	for _, i := range idx {
 		a := &acks[i]
-		args = append(args, a.ID, itoa(int64(a.Kind)), itoa(a.Now), itoa(a.RunAt), a.Error, string(a.Result))
+		args = append(args, a.ID, itoa(int64(a.Kind)), itoa(a.Now), itoa(a.RunAt), a.Error, string(a.Result), itoa(a.StartedAt))
 	}
 	return call{s: scriptAck, keys: keys, args: args}
 }

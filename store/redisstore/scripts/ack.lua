@@ -12,10 +12,11 @@
 -- KEYS[10]  started HASH (id -> StartedAt of an active job)
 --
 -- ARGV[1]  number of acks n
--- then, per ack (stride 6): id, kind (1 complete, 2 retry, 3 snooze, 4 release, 5 fail),
---          now (ms), RunAt (ms), error, result
+-- then, per ack (stride 7): id, kind (1 complete, 2 retry, 3 snooze, 4 release, 5 fail),
+--          now (ms), RunAt (ms), error, result, StartedAt of the run it reports ('' or '0': any)
 --
--- An ack for a job that is not active is ignored (as is one whose record is missing). A job
+-- An ack for a job that is not active is ignored (as is one whose record is missing), and so
+-- is one whose StartedAt differs from the active run's: the job was rescued and claimed again. A job
 -- leaving the active state loses its started HASH entry; a record that is kept is rewritten
 -- with its new state and fields, StartedAt from the started HASH and LeaseUntil empty. A
 -- completed job with RetainMs 0 (header field 7 empty) is deleted without decoding its record.
@@ -32,7 +33,7 @@ local released, deleted, kept = {}, {}, {}
 -- One ZMSCORE, ZREM and HMGET for the whole batch: only acks of active jobs apply.
 local ids = {}
 for i = 1, n do
-  ids[i] = ARGV[2 + (i - 1) * 6]
+  ids[i] = ARGV[2 + (i - 1) * 7]
 end
 local scores = {}
 for i = 1, n, 1000 do
@@ -41,11 +42,24 @@ for i = 1, n, 1000 do
     scores[i + k - 1] = part[k]
   end
 end
-local live, at = {}, {}
+local cand, at = {}, {}
 for i = 1, n do
   if scores[i] and not at[ids[i]] then
-    live[#live + 1] = ids[i]
+    cand[#cand + 1] = ids[i]
     at[ids[i]] = i
+  end
+end
+if #cand == 0 then
+  return 0
+end
+-- Fencing: an ack naming a run's StartedAt applies only to that run.
+local cstarts = records(KEYS[10], cand)
+local live, startOf = {}, {}
+for k, id in ipairs(cand) do
+  local want = ARGV[2 + (at[id] - 1) * 7 + 6]
+  if want == '' or want == '0' or want == cstarts[k] then
+    live[#live + 1] = id
+    startOf[id] = cstarts[k]
   end
 end
 if #live == 0 then
@@ -57,7 +71,7 @@ local recs = records(KEYS[9], live)
 for k, id in ipairs(live) do
   local rec = recs[k]
   if rec then
-    if ARGV[2 + (at[id] - 1) * 6 + 1] == '1' and string.match(rec, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*||') then
+    if ARGV[2 + (at[id] - 1) * 7 + 1] == '1' and string.match(rec, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*||') then
       deleted[#deleted + 1] = id
     else
       kept[#kept + 1] = k
@@ -65,23 +79,15 @@ for k, id in ipairs(live) do
   end
 end
 applied, done = #live, #deleted
-local starts = {}
-if #kept > 0 then
-  local kids = {}
-  for i, k in ipairs(kept) do
-    kids[i] = live[k]
-  end
-  starts = records(KEYS[10], kids)
-end
-for i, k in ipairs(kept) do
+for _, k in ipairs(kept) do
   local id = live[k]
-  local a = 2 + (at[id] - 1) * 6
+  local a = 2 + (at[id] - 1) * 7
   local kind, now = ARGV[a + 1], ARGV[a + 2]
   local rec = recs[k]
   local h, body = head(rec, 16)
   h[6] = ''
-  if starts[i] then
-    h[4] = starts[i]
+  if startOf[id] then
+    h[4] = startOf[id]
   end
   if kind == '1' then
     done = done + 1
