@@ -21,7 +21,7 @@ const (
 	// maxLowerGroupCost bounds the group's total once requests less urgent than the leader's
 	// join it, so that small backlog writes ride along with an urgent one at little cost to
 	// it while large ones keep their own transaction.
-	maxLowerGroupCost = 64
+	maxLowerGroupCost = 8
 	// costUnbounded is the cost of a write whose size is not known up front (clean): it never
 	// joins another's group and takes no others into its own.
 	costUnbounded = maxGroupCost + 1
