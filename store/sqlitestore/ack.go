@@ -9,7 +9,7 @@ import (
 )
 
 // Ack records the outcome of runs in one transaction. Each ack applies only while its job
-// is active; acks of jobs in any other state, or unknown, are ignored. Retry, snooze and
+// is active, and, when the ack names a StartedAt, only to that run; other acks are ignored. Retry, snooze and
 // release wake the job's tier.
 func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	if len(acks) == 0 {
@@ -54,20 +54,20 @@ func (s *Store) ackOne(tx *txStmts, a store.Ack) (tier store.Tier, ok bool, err 
 	var row *sql.Row
 	switch a.Kind {
 	case store.AckComplete:
-		row = tx.stmt(s.stmt.completeDelete).QueryRow(a.ID)
+		row = tx.stmt(s.stmt.completeDelete).QueryRow(a.ID, a.StartedAt, a.StartedAt)
 		tier, ok, err = scanTier(row)
 		if ok || err != nil {
 			return tier, ok, err
 		}
-		row = tx.stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID)
+		row = tx.stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID, a.StartedAt, a.StartedAt)
 	case store.AckRetry:
-		row = tx.stmt(s.stmt.retry).QueryRow(a.RunAt, a.Error, a.ID)
+		row = tx.stmt(s.stmt.retry).QueryRow(a.RunAt, a.Error, a.ID, a.StartedAt, a.StartedAt)
 	case store.AckSnooze:
-		row = tx.stmt(s.stmt.snooze).QueryRow(a.RunAt, a.ID)
+		row = tx.stmt(s.stmt.snooze).QueryRow(a.RunAt, a.ID, a.StartedAt, a.StartedAt)
 	case store.AckRelease:
-		row = tx.stmt(s.stmt.release).QueryRow(a.ID)
+		row = tx.stmt(s.stmt.release).QueryRow(a.ID, a.StartedAt, a.StartedAt)
 	case store.AckFail:
-		row = tx.stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID)
+		row = tx.stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID, a.StartedAt, a.StartedAt)
 	default:
 		return 0, false, fmt.Errorf("unknown ack kind %d", a.Kind)
 	}

@@ -33,17 +33,17 @@ const (
 	sqlAddCounts = `UPDATE slaq_tiers SET waiting = waiting + ?, active = active + ?,
 	delayed = delayed + ?, completed = completed + ?, failed = failed + ? WHERE tier = ?`
 	sqlCompleteDelete = `DELETE FROM slaq_jobs WHERE id = ? AND state = 'active' AND retain_ms = 0
-	RETURNING tier`
+	AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlCompleteKeep = `UPDATE slaq_jobs SET state = 'completed', finished_at = ?, result = ?,
-	lease_until = 0 WHERE id = ? AND state = 'active' RETURNING tier`
+	lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlRetry = `UPDATE slaq_jobs SET state = 'delayed', attempts = attempts + 1, run_at = ?,
-	last_error = ?, lease_until = 0 WHERE id = ? AND state = 'active' RETURNING tier`
+	last_error = ?, lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlSnooze = `UPDATE slaq_jobs SET state = 'delayed', run_at = ?, lease_until = 0
-	WHERE id = ? AND state = 'active' RETURNING tier`
+	WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlRelease = `UPDATE slaq_jobs SET state = 'waiting', lease_until = 0
-	WHERE id = ? AND state = 'active' RETURNING tier`
+	WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlFail = `UPDATE slaq_jobs SET state = 'failed', attempts = attempts + 1, last_error = ?,
-	finished_at = ?, lease_until = 0 WHERE id = ? AND state = 'active' RETURNING tier`
+	finished_at = ?, lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
 	sqlExtend = `UPDATE slaq_jobs SET lease_until = ? WHERE id = ? AND tier = ? AND state = 'active'`
 	sqlRescue = `UPDATE slaq_jobs SET state = 'waiting', run_at = ?1, lease_until = 0
 	WHERE tier = ?2 AND state = 'active' AND lease_until < ?1`
