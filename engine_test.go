@@ -340,3 +340,44 @@ func TestDelayedJobRunsOnTime(t *testing.T) {
 		}
 	})
 }
+
+// Settings resolve per enqueue, then per job type, then per tier.
+func TestSettingsResolveEnqueueThenTypeThenTier(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, openEmbedded(t), slaq.Config{
+		Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Low: {Backoff: 7 * time.Second}},
+		Types: map[string]slaq.TypeConfig{"generate_report": {Tier: slaq.Low, MaxAttempts: 4, Timeout: 10 * time.Minute}},
+	})
+	ctx := context.Background()
+	cases := []struct {
+		name        string
+		typ         string
+		opts        []slaq.Option
+		tier        slaq.Tier
+		attempts    int
+		timeout     time.Duration
+		backoff     time.Duration
+		wantDelayed bool
+	}{
+		{"type defaults over tier defaults", "generate_report", nil, slaq.Low, 4, 10 * time.Minute, 7 * time.Second, false},
+		{"enqueue options over type defaults", "generate_report",
+			[]slaq.Option{slaq.WithTier(slaq.Batch), slaq.MaxAttempts(2), slaq.Timeout(time.Minute), slaq.Backoff(time.Second), slaq.Delay(time.Hour)},
+			slaq.Batch, 2, time.Minute, time.Second, true},
+		{"no type config: MEDIUM and its defaults", "send_email", nil, slaq.Medium, 2, 2 * time.Minute, 2 * time.Second, false},
+		{"tier by enqueue, rest from that tier", "send_email", []slaq.Option{slaq.WithTier(slaq.Critical)}, slaq.Critical, 5, 30 * time.Second, 2 * time.Second, false},
+	}
+	for _, tc := range cases {
+		id, err := c.Enqueue(ctx, tc.typ, nil, tc.opts...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		j, err := c.Job(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Tier != tc.tier || j.MaxAttempts != tc.attempts || j.TimeoutMs != tc.timeout.Milliseconds() ||
+			j.BackoffMs != tc.backoff.Milliseconds() || (j.State == store.StateDelayed) != tc.wantDelayed {
+			t.Errorf("%s: got tier %s attempts %d timeout %dms backoff %dms state %s", tc.name, j.Tier, j.MaxAttempts, j.TimeoutMs, j.BackoffMs, j.State)
+		}
+	}
+}
