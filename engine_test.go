@@ -381,3 +381,46 @@ func TestSettingsResolveEnqueueThenTypeThenTier(t *testing.T) {
 		}
 	}
 }
+
+// The cleaner enforces retention: completed jobs go once their retention passes, and no more
+// than KeepCompleted stay per tier.
+func TestRetentionCleaner(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
+		c := newClient(t, open(t), slaq.Config{Handler: mux, CleanInterval: 20 * time.Millisecond, KeepCompleted: 3})
+		ctx := context.Background()
+		short, err := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.High), slaq.Retention(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for range 5 {
+			id, err := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.Low))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, c, id, store.StateCompleted) // one at a time, so finish order is enqueue order
+			kept = append(kept, id)
+		}
+		waitFor(t, 10*time.Second, "the short-retention job to be cleaned", func() bool {
+			_, err := c.Job(ctx, short)
+			return errors.Is(err, slaq.ErrNotFound)
+		})
+		waitFor(t, 10*time.Second, "LOW to keep only its 3 newest completed jobs", func() bool {
+			gone := 0
+			for _, id := range kept[:2] {
+				if _, err := c.Job(ctx, id); errors.Is(err, slaq.ErrNotFound) {
+					gone++
+				}
+			}
+			return gone == 2
+		})
+		for _, id := range kept[2:] {
+			if j, err := c.Job(ctx, id); err != nil || j.State != store.StateCompleted {
+				t.Fatalf("a recent completed job was cleaned: %v", err)
+			}
+		}
+	})
+}
