@@ -222,3 +222,19 @@ func stop(ctx context.Context, c *slaq.Client) error {
 	}
 	return nil
 }
+
+// finish ends a measured run: it stops the workers, takes the closing CPU mark and fails the
+// run if the handler saw a payload the bench did not enqueue (a harness bug).
+func (e *runEnv) finish(ctx context.Context, c *slaq.Client, h *handler) (cpuMark, error) {
+	if err := stop(ctx, c); err != nil {
+		return cpuMark{}, err
+	}
+	cpu1, err := e.mark()
+	if err != nil {
+		return cpuMark{}, err
+	}
+	if n := h.errs.Load(); n > 0 {
+		return cpuMark{}, fmt.Errorf("%d jobs carried a payload the bench did not enqueue", n)
+	}
+	return cpu1, nil
+}

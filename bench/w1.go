@@ -60,15 +60,9 @@ func runW1(ctx context.Context, e *runEnv, p Params, variant string) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	rec.wait(ctx, w.Timeout)
-	if err := stop(ctx, c); err != nil {
-		return err
-	}
-	cpu1, err := e.mark()
+	cpu1, err := e.finish(ctx, c, h)
 	if err != nil {
 		return err
-	}
-	if n := h.errs.Load(); n > 0 {
-		return fmt.Errorf("%d jobs carried a payload the bench did not enqueue", n)
 	}
 
 	recs := rec.completed()

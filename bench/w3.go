@@ -111,15 +111,9 @@ func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 		time.Sleep(time.Duration(d))
 	}
 	// Stop before reading the records; only completions that ended by tc1 count.
-	if err := stop(ctx, c); err != nil {
-		return err
-	}
-	cpu1, err := e.mark()
+	cpu1, err := e.finish(ctx, c, h)
 	if err != nil {
 		return err
-	}
-	if n := h.errs.Load(); n > 0 {
-		return fmt.Errorf("%d jobs carried a payload the bench did not enqueue", n)
 	}
 
 	r := e.res
