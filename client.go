@@ -293,23 +293,18 @@ func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
 
 // Pause stops every process sharing the store from starting jobs of tier t. Enqueues are
 // still accepted.
-func (c *Client) Pause(ctx context.Context, t Tier) error {
-	if !t.Valid() {
-		return invalid("unknown tier %d", t)
-	}
-	if err := c.st.SetPaused(ctx, t, true); err != nil {
-		return fmt.Errorf("slaq: pause %s: %w", t, err)
-	}
-	return nil
-}
+func (c *Client) Pause(ctx context.Context, t Tier) error { return c.setPaused(ctx, t, true) }
 
 // Resume undoes Pause.
-func (c *Client) Resume(ctx context.Context, t Tier) error {
+func (c *Client) Resume(ctx context.Context, t Tier) error { return c.setPaused(ctx, t, false) }
+
+func (c *Client) setPaused(ctx context.Context, t Tier, paused bool) error {
 	if !t.Valid() {
 		return invalid("unknown tier %d", t)
 	}
-	if err := c.st.SetPaused(ctx, t, false); err != nil {
-		return fmt.Errorf("slaq: resume %s: %w", t, err)
+	if err := c.st.SetPaused(ctx, t, paused); err != nil {
+		verb := map[bool]string{true: "pause", false: "resume"}[paused]
+		return fmt.Errorf("slaq: %s %s: %w", verb, t, err)
 	}
 	return nil
 }
