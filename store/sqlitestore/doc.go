@@ -22,7 +22,25 @@
 // Enqueue returns (before it is durable); if power fails in between, its enqueue was never
 // acknowledged. "EXTRA" makes every commit fsync inside SQLite before it is visible (the
 // slowest and strictest); "NORMAL" and "OFF" promise nothing across power loss. If the file
-// cannot use WAL, "FULL" fsyncs every commit inside SQLite.
+// cannot use WAL, "FULL" fsyncs every commit inside SQLite. On Linux the store's sync of
+// the WAL is an fdatasync, as SQLite's own: it flushes the WAL's data and size, not its
+// timestamps.
+//
+// # Checkpoints
+//
+// No commit runs a checkpoint: the writer connection has SQLite's automatic checkpoint off,
+// and a background checkpointer on a connection of its own copies the WAL back into the
+// database file (a PASSIVE checkpoint, which neither takes the writer lock nor stops
+// writers) once it holds Options.CheckpointPages pages not yet copied (default 1,000), then
+// repeats it a few times while commits made meanwhile remain, so that the WAL is wholly
+// copied and the next write starts it over. A checkpoint fsyncs the WAL before it copies
+// and the database file after, so every commit it copies stays durable once the WAL is
+// overwritten. If writes never pause long enough for that and the WAL reaches
+// Options.WALRestartPages pages (default 16,000), the checkpointer waits until the store
+// has made no commit for 100 ms and runs a TRUNCATE checkpoint, which holds off writers
+// (of every process) while it copies the rest and empties the WAL file. It stops on Close.
+// With CheckpointPages < 0 SQLite checkpoints inside the commit that takes the WAL past
+// 1,000 pages, under the writer lock, as it does by default.
 //
 // # Group commit
 //
@@ -64,5 +82,6 @@
 // not lost. Writes by other processes cannot signal this one; as a safety net, a single
 // background check every ExternalChangeInterval (default 500 ms) reads PRAGMA data_version
 // on the writer connection, which changes only when another connection committed, and wakes
-// every tier's waiters if it did. That check is the store's only timed activity.
+// every tier's waiters if it did. That check, and the checkpointer's wait for an idle
+// moment before it truncates a large WAL, are the store's only timed activities.
 package sqlitestore

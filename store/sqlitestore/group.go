@@ -205,6 +205,9 @@ func (s *Store) runGroup(group []*writeReq) {
 	if s.sync != nil {
 		seq = s.sync.commit()
 	}
+	if s.ckpt != nil {
+		s.ckpt.committed()
+	}
 	var wake tierSet
 	for _, r := range group {
 		if r.err == nil {

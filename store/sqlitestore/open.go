@@ -35,8 +35,9 @@ type Store struct {
 	wmu  writeLock
 	stmt statements
 
-	queue writeQueue // write calls waiting for a group
-	sync  *walSyncer // fsyncs the WAL after commits; nil when commits sync themselves
+	queue writeQueue    // write calls waiting for a group
+	sync  *walSyncer    // fsyncs the WAL after commits; nil when commits sync themselves
+	ckpt  *checkpointer // checkpoints the WAL in the background; nil when SQLite does in commits
 
 	closed    atomic.Bool
 	done      chan struct{} // closed by Close: unblocks Wait
@@ -86,8 +87,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 		}
 	}
+	if err := s.startCheckpointer(ctx, path); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
 	if opts.ExternalChangeInterval > 0 {
 		if err := s.startExternalCheck(ctx); err != nil {
+			close(s.done) // stops the checkpointer
+			s.bg.Wait()
 			s.closeDBs()
 			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 		}
@@ -183,10 +190,14 @@ func (s *Store) startWALSync(ctx context.Context, path string) error {
 	return nil
 }
 
-// closeDBs closes the prepared statements, both pools and the WAL syncer's file.
+// closeDBs closes the prepared statements, both pools, the checkpointer's connection and
+// the WAL syncer's file.
 func (s *Store) closeDBs() error {
 	s.stmt.close()
 	err := errors.Join(s.w.Close(), s.r.Close())
+	if s.ckpt != nil {
+		err = errors.Join(err, s.ckpt.close())
+	}
 	if s.sync != nil {
 		err = errors.Join(err, s.sync.close())
 	}

@@ -21,6 +21,12 @@ const (
 	DefaultExternalChangeInterval = 500 * time.Millisecond
 	// DefaultReadConns is the size of the pool of read connections.
 	DefaultReadConns = 4
+	// DefaultCheckpointPages is the WAL size, in pages not yet copied into the database
+	// file, at which the background checkpointer copies them (SQLite's own default mark).
+	DefaultCheckpointPages = 1_000
+	// DefaultWALRestartPages is the WAL size, in pages, past which the background
+	// checkpointer empties the WAL at the store's next idle moment.
+	DefaultWALRestartPages = 16_000
 )
 
 // Options tune a [Store]. The zero value gives the documented defaults.
@@ -63,6 +69,25 @@ type Options struct {
 	// ReadConns is how many connections serve reads beside the one writer.
 	// Default DefaultReadConns (4).
 	ReadConns int
+
+	// CheckpointPages is how many pages the WAL may hold beyond what is already copied into
+	// the database file before the background checkpointer copies them (a PASSIVE
+	// checkpoint on its own connection, which never holds the writer lock nor stops
+	// writers). The writer connection runs with SQLite's automatic checkpoint off, so no
+	// commit ever pays for a checkpoint. A negative value turns the background checkpointer
+	// off: SQLite then checkpoints inside the commit that takes the WAL past 1,000 pages,
+	// under the writer lock. Default DefaultCheckpointPages (1,000 pages, 4 MB with the
+	// default page size).
+	CheckpointPages int
+
+	// WALRestartPages bounds the WAL under writes that never pause long enough for a
+	// PASSIVE checkpoint to copy all of it (the WAL starts over only then): once it holds
+	// this many pages, the checkpointer waits until the store has made no commit for 100 ms
+	// and runs a TRUNCATE checkpoint, which holds off writers while it copies the rest and
+	// empties the WAL file. A negative value never truncates. It is unused when
+	// CheckpointPages is negative. Default DefaultWALRestartPages (16,000 pages, 64 MB
+	// with the default page size).
+	WALRestartPages int
 }
 
 // withDefaults returns o with every zero field set to its default, or an error for a bad value.
@@ -84,6 +109,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ReadConns <= 0 {
 		o.ReadConns = DefaultReadConns
+	}
+	if o.CheckpointPages == 0 {
+		o.CheckpointPages = DefaultCheckpointPages
+	}
+	if o.WALRestartPages == 0 {
+		o.WALRestartPages = DefaultWALRestartPages
 	}
 	return o, nil
 }

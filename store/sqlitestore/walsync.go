@@ -63,7 +63,7 @@ func (w *walSyncer) syncTo(n uint64) error {
 		ch := make(chan struct{})
 		w.running = ch
 		w.mu.Unlock()
-		err := w.f.Sync()
+		err := dataSync(w.f)
 		w.mu.Lock()
 		w.running = nil
 		close(ch)
