@@ -70,7 +70,7 @@ func (s *slots) plan(j, n int) (g grant) {
 			room = min(room, s.maxWorkers[j]-s.running[j]-k)
 		}
 		for h := j - 1; h >= 0 && room > 0; h-- {
-			if s.noWork[h] {
+			if s.noWork[h] && !s.moreUrgentBorrower(h, j) {
 				x := min(room, s.own[h]-s.busy[h]-s.reserve[h])
 				if x > 0 {
 					g[h], room = x, room-x
@@ -79,6 +79,17 @@ func (s *slots) plan(j, n int) (g grant) {
 		}
 	}
 	return g
+}
+
+// moreUrgentBorrower reports whether a tier between lender h and borrower j (more urgent
+// than j) waits for a slot: lent workers go to the most urgent borrower first.
+func (s *slots) moreUrgentBorrower(h, j int) bool {
+	for k := h + 1; k < j; k++ {
+		if s.waiting[k] && (s.maxWorkers[k] == 0 || s.running[k] < s.maxWorkers[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // take blocks until tier j can take at least one slot, then takes up to n.
@@ -156,7 +167,8 @@ func (s *slots) setNoWork(j int, v bool) {
 func (s *slots) notifyLocked() {
 	for j := range NumTiers {
 		if s.waiting[j] && s.plan(j, 1).total() > 0 {
-			s.waiting[j] = false
+			// waiting[j] stays set until j's fetcher has taken its slots, so a less urgent
+			// borrower woken with it does not take the lent workers first.
 			select {
 			case s.wake[j] <- struct{}{}:
 			default:
