@@ -37,6 +37,7 @@ func Permanent(err error) error {
 // SnoozeError asks for the job to run again after a delay without spending an attempt.
 type SnoozeError struct{ After time.Duration }
 
+// Error says for how long the job was snoozed.
 func (e *SnoozeError) Error() string { return fmt.Sprintf("snoozed for %s", e.After) }
 
 // Snooze returns an error that re-runs the job after d without spending an attempt. Return it
