@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -212,7 +213,7 @@ func (e *engine) start(t Tier, g *grant, jobs []*Job) {
 		}
 		g[h]--
 		e.jobs.Add(1)
-		e.active[j].add(job)
+		e.active[j].add(job, h)
 		e.runq <- runReq{job, h}
 	}
 }
@@ -231,31 +232,42 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // activeSet tracks one tier's running jobs for heartbeats and shutdown.
 type activeSet struct {
 	mu   sync.Mutex
-	jobs map[string]*runState
+	jobs map[runKey]*runState
+}
+
+// runKey names one run: a job that was rescued (its lease lapsed) and claimed again by this
+// process runs again under the same id, beside the old run, with another StartedAt.
+type runKey struct {
+	id      string
+	started int64
 }
 
 type runState struct {
-	job      *Job
-	released bool // handed back by Stop: the handler's outcome is dropped
+	job       *Job
+	home      int  // home tier index of the worker slot it runs on
+	released  bool // handed back by Stop, or abandoned: the handler's outcome is dropped
+	abandoned bool // abandoned by abandonStuck: its slot was freed already
 }
 
-func newActiveSet() *activeSet { return &activeSet{jobs: make(map[string]*runState)} }
+func newActiveSet() *activeSet { return &activeSet{jobs: make(map[runKey]*runState)} }
 
-func (a *activeSet) add(j *Job) {
+func (a *activeSet) add(j *Job, home int) {
 	a.mu.Lock()
-	a.jobs[j.ID] = &runState{job: j}
+	a.jobs[runKey{j.ID, j.StartedAt}] = &runState{job: j, home: home}
 	a.mu.Unlock()
 }
 
-// remove forgets id and reports whether Stop had already handed it back.
-func (a *activeSet) remove(id string) (released bool) {
+// remove forgets the run of j and reports whether its outcome is to be dropped (released)
+// and whether it had been abandoned.
+func (a *activeSet) remove(j *Job) (released, abandoned bool) {
+	k := runKey{j.ID, j.StartedAt}
 	a.mu.Lock()
-	if r := a.jobs[id]; r != nil {
-		released = r.released
+	if r := a.jobs[k]; r != nil {
+		released, abandoned = r.released, r.abandoned
 	}
-	delete(a.jobs, id)
+	delete(a.jobs, k)
 	a.mu.Unlock()
-	return released
+	return released, abandoned
 }
 
 func (a *activeSet) len() int {
@@ -268,11 +280,13 @@ func (a *activeSet) ids() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]string, 0, len(a.jobs))
-	for id, r := range a.jobs {
+	for k, r := range a.jobs {
 		if !r.released {
-			out = append(out, id)
+			out = append(out, k.id)
 		}
 	}
+	slices.Sort(out)
+	out = slices.Compact(out) // a rescued job claimed again may run twice here
 	return out
 }
 
@@ -281,10 +295,10 @@ func (e *engine) releaseAbandoned() {
 	now := ms(e.c.clock.Now())
 	for i, a := range e.active {
 		a.mu.Lock()
-		for id, r := range a.jobs {
+		for k, r := range a.jobs {
 			if !r.released {
 				r.released = true
-				e.acker.send(store.Ack{Kind: store.AckRelease, ID: id, Tier: Tiers[i], Now: now, StartedAt: r.job.StartedAt})
+				e.acker.send(store.Ack{Kind: store.AckRelease, ID: k.id, Tier: Tiers[i], Now: now, StartedAt: k.started})
 			}
 		}
 		a.mu.Unlock()

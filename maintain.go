@@ -10,7 +10,7 @@ const deadLetterBatch = 100
 
 // startMaintenance starts the background loops, which share one shape: do the work every
 // interval until the engine stops. They are: a heartbeat per tier (renew the leases of
-// running jobs every Lease/3), the rescuer (return jobs whose leases lapsed), the cleaner
+// running jobs every Lease/3, and abandon runs stuck past their timeout), the rescuer (return jobs whose leases lapsed), the cleaner
 // (retention) and the dead-letter mover.
 func (e *engine) startMaintenance() {
 	c := e.c
@@ -49,6 +49,7 @@ func (e *engine) every(d time.Duration, f func(context.Context)) {
 }
 
 func (e *engine) heartbeat(ctx context.Context, t Tier, lease time.Duration) {
+	e.abandonStuck(t, e.c.clock.Now())
 	ids := e.active[t.Index()].ids()
 	if len(ids) == 0 {
 		return

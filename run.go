@@ -28,38 +28,86 @@ func (e *engine) startRunners() {
 	}
 	e.runq = make(chan runReq, n)
 	for range n {
-		go func() {
-			for r := range e.runq {
-				e.run(r.job, r.home)
-			}
-		}()
+		go e.runner()
 	}
 }
 
-// run executes one claimed job on a worker of home tier h and reports its outcome.
-func (e *engine) run(job *Job, h int) {
+// runner runs claimed jobs until Stop closes runq. A runner whose handler was abandoned
+// (see abandonStuck) exits once that handler returns, since a replacement took its place.
+func (e *engine) runner() {
+	for r := range e.runq {
+		if abandoned := e.run(r.job, r.home); abandoned {
+			return
+		}
+	}
+}
+
+// run executes one claimed job on a worker of home tier h and reports its outcome. It
+// reports whether the run had been abandoned meanwhile (its worker slot is then free already).
+func (e *engine) run(job *Job, h int) (abandoned bool) {
 	c := e.c
 	j := job.Tier.Index()
-	defer e.jobs.Done()
-	defer e.slots.done(h, j)
+	defer func() {
+		if !abandoned {
+			e.slots.done(h, j)
+			e.jobs.Done()
+		}
+	}()
 
 	start := c.clock.Now()
 	c.stats[j].record(start.Sub(time.UnixMilli(job.RunAt)))
 
-	timeout := time.Duration(job.TimeoutMs) * time.Millisecond
-	if timeout <= 0 {
-		timeout = c.tiers[j].Timeout
-	}
+	timeout := e.timeout(job)
 	ctx, cancel := context.WithTimeout(e.jobCtx, timeout)
 	err := safeProcess(ctx, e.handler, job)
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 
-	if e.active[j].remove(job.ID) {
-		return // Stop already handed it back
+	released, abandoned := e.active[j].remove(job)
+	if released {
+		return abandoned // Stop handed it back, or it was abandoned: its outcome is dropped
 	}
 	ack := e.outcome(job, err, timedOut, timeout)
 	e.acker.send(ack)
+	return false
+}
+
+// timeout is how long one run of job may take.
+func (e *engine) timeout(job *Job) time.Duration {
+	if job.TimeoutMs > 0 {
+		return time.Duration(job.TimeoutMs) * time.Millisecond
+	}
+	return e.c.tiers[job.Tier.Index()].Timeout
+}
+
+// abandonStuck gives up on runs of tier t whose handler has not returned one lease after
+// its timeout, although its context was cancelled at the timeout: the attempt fails (and is
+// retried or dead-lettered as usual), the worker slot is freed and a new runner takes the
+// stuck one's place. The stuck handler's eventual outcome is dropped; it keeps its goroutine
+// until it returns. Without this, a handler that ignores its context would hold its worker
+// and, through heartbeats, its job's lease for as long as the process lives.
+func (e *engine) abandonStuck(t Tier, now time.Time) {
+	j := t.Index()
+	lease := e.c.tiers[j].Lease
+	a := e.active[j]
+	var stuck []*runState
+	a.mu.Lock()
+	for _, r := range a.jobs {
+		if !r.released && now.After(time.UnixMilli(r.job.StartedAt).Add(e.timeout(r.job)+lease)) {
+			r.released, r.abandoned = true, true
+			stuck = append(stuck, r)
+		}
+	}
+	a.mu.Unlock()
+	for _, r := range stuck {
+		timeout := e.timeout(r.job)
+		e.c.log.Error("slaq: handler ignored its timeout; abandoning the run", "job", r.job.ID, "type", r.job.Type, "tier", t, "timeout", timeout)
+		err := fmt.Errorf("the handler did not return within %s of its timeout and was abandoned", lease)
+		e.acker.send(e.outcome(r.job, err, true, timeout))
+		e.slots.done(r.home, j)
+		e.jobs.Done()
+		go e.runner()
+	}
 }
 
 // outcome turns a run's result into the ack that records it.

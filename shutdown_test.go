@@ -2,6 +2,7 @@ package slaq_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,5 +50,40 @@ func TestGracefulShutdownHandsBackUnfinishedJobs(t *testing.T) {
 		slow.release()
 		c2 := newClient(t, st, slaq.Config{Handler: mux})
 		waitState(t, c2, sid, store.StateCompleted)
+	})
+}
+
+// A handler that ignores its context is abandoned one lease after its timeout: the attempt
+// fails (here the last, so the job is dead-lettered), its worker is replaced, and its late
+// outcome is dropped.
+func TestStuckHandlerIsAbandoned(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		stuck := newGate()
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("stuck", func(ctx context.Context, j *slaq.Job) error {
+			<-stuck.open // ignores ctx
+			return nil
+		})
+		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
+		c := newClient(t, open(t), slaq.Config{Handler: mux, NoUpwardHelp: true,
+			Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Low: {Workers: 1, Lease: 150 * time.Millisecond}}})
+		ctx := context.Background()
+		id, err := c.Enqueue(ctx, "stuck", nil, slaq.WithTier(slaq.Low), slaq.Timeout(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := waitState(t, c, id, store.StateFailed)
+		if j.Attempts != 1 || !strings.Contains(j.LastError, "abandoned") {
+			t.Fatalf("abandoned job: attempts %d, error %q", j.Attempts, j.LastError)
+		}
+		// LOW's only worker is free again, though the stuck handler still runs.
+		next, _ := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.Low))
+		waitState(t, c, next, store.StateCompleted)
+		stuck.release() // the late "success" is dropped
+		m, _ := c.Metrics(ctx)
+		if m["LOW"].Completed != 1 || m["LOW"].Failed != 1 {
+			t.Fatalf("LOW completed %d failed %d; want 1 and 1", m["LOW"].Completed, m["LOW"].Failed)
+		}
 	})
 }
