@@ -32,7 +32,14 @@ func newAcker(c *Client, deadSig chan<- struct{}, capFreed *[NumTiers]chan struc
 		closing: make(chan struct{}), done: make(chan struct{})}
 }
 
-func (a *acker) send(ack store.Ack) { a.in <- ack }
+// send queues an outcome. After the acker stopped, outcomes are dropped: their jobs' leases
+// lapse and they run again elsewhere (at least once).
+func (a *acker) send(ack store.Ack) {
+	select {
+	case a.in <- ack:
+	case <-a.done:
+	}
+}
 
 // close flushes what is queued and stops the acker.
 func (a *acker) close() {

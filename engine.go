@@ -33,7 +33,8 @@ type engine struct {
 	active  [NumTiers]*activeSet
 	deadSig chan struct{}
 	runq    chan runReq // claimed jobs for the runners: one long-lived goroutine per worker
-	// capFreed[j] is signalled when a job of tier j ends in this process (used with Cap).
+	// capFreed[j] is signalled when an outcome of a tier-j job of this process is recorded
+	// (used with Cap; see wait).
 	capFreed [NumTiers]chan struct{}
 
 	fetchCtx    context.Context
