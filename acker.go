@@ -19,16 +19,13 @@ type acker struct {
 	c       *Client
 	in      chan store.Ack
 	deadSig chan<- struct{}
-	// capFreed is signalled per tier with a Cap once an outcome of the tier is recorded,
-	// since the store then counts one job fewer against the cap.
-	capFreed *[NumTiers]chan struct{}
-	closing  chan struct{}
-	done     chan struct{}
-	once     sync.Once
+	closing chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
-func newAcker(c *Client, deadSig chan<- struct{}, capFreed *[NumTiers]chan struct{}) *acker {
-	return &acker{c: c, in: make(chan store.Ack, ackQueueLen), deadSig: deadSig, capFreed: capFreed,
+func newAcker(c *Client, deadSig chan<- struct{}) *acker {
+	return &acker{c: c, in: make(chan store.Ack, ackQueueLen), deadSig: deadSig,
 		closing: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -97,9 +94,7 @@ func (a *acker) flush(ctx context.Context, batch []store.Ack, closing bool) {
 	for _, ack := range batch {
 		if ack.Kind == store.AckFail {
 			signal(a.deadSig)
-		}
-		if i := ack.Tier.Index(); a.c.tiers[i].Cap > 0 {
-			signal(a.capFreed[i])
+			break
 		}
 	}
 }

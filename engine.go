@@ -33,9 +33,6 @@ type engine struct {
 	active  [NumTiers]*activeSet
 	deadSig chan struct{}
 	runq    chan runReq // claimed jobs for the runners: one long-lived goroutine per worker
-	// capFreed[j] is signalled when an outcome of a tier-j job of this process is recorded
-	// (used with Cap; see wait).
-	capFreed [NumTiers]chan struct{}
 
 	fetchCtx    context.Context
 	stopFetch   context.CancelFunc
@@ -68,12 +65,11 @@ func (c *Client) Start(ctx context.Context) error {
 	e.slots = newSlots(c.tiers, !c.cfg.NoUpwardHelp, c.cfg.Elastic)
 	for i := range e.active {
 		e.active[i] = newActiveSet()
-		e.capFreed[i] = make(chan struct{}, 1)
 	}
 	e.fetchCtx, e.stopFetch = context.WithCancel(context.WithoutCancel(ctx))
 	e.jobCtx, e.cancelJobs = context.WithCancel(context.WithoutCancel(ctx))
 	e.maintCtx, e.stopMaint = context.WithCancel(context.WithoutCancel(ctx))
-	e.acker = newAcker(c, e.deadSig, &e.capFreed)
+	e.acker = newAcker(c, e.deadSig)
 	e.maintenance.Add(1)
 	go func() { defer e.maintenance.Done(); e.acker.run(e.maintCtx) }()
 	for _, t := range Tiers {
@@ -169,38 +165,13 @@ func (e *engine) fetch(t Tier) {
 			wait = min(wait, time.Duration(res.NextRunAt-ms(c.clock.Now()))*time.Millisecond)
 		}
 		if wait > 0 {
-			if err := e.wait(t, wait); err != nil && e.fetchCtx.Err() == nil {
+			if err := c.st.Wait(e.fetchCtx, t, wait); err != nil && e.fetchCtx.Err() == nil {
 				c.log.Warn("slaq: wait failed", "tier", t, "err", err)
 				sleepCtx(e.fetchCtx, retry)
 			}
 		}
 		e.slots.setNoWork(j, false)
 	}
-}
-
-// wait blocks in Store.Wait. A tier with a tier-wide Cap may have runnable jobs it could not
-// claim because the cap was reached, and the store does not wake it when a place frees up:
-// for such a tier, a job of the tier finishing in this process also ends the wait (a place
-// freed by another process is noticed within IdleWait).
-func (e *engine) wait(t Tier, d time.Duration) error {
-	j := t.Index()
-	if e.c.tiers[j].Cap == 0 {
-		return e.c.st.Wait(e.fetchCtx, t, d)
-	}
-	ctx, cancel := context.WithCancel(e.fetchCtx)
-	defer cancel()
-	go func() {
-		select {
-		case <-e.capFreed[j]:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	err := e.c.st.Wait(ctx, t, d)
-	if e.fetchCtx.Err() == nil && ctx.Err() != nil {
-		return nil // woken by a local completion
-	}
-	return err
 }
 
 // start launches the claimed jobs on the grant's slots: the tier's own workers first.

@@ -45,7 +45,9 @@ type Store interface {
 
 	// Ack records the outcome of runs, in one atomic step per job (a batch may be applied
 	// job by job). An ack for a job that is not active (it was rescued, retried or deleted
-	// meanwhile), or whose StartedAt names another run, is ignored.
+	// meanwhile), or whose StartedAt names another run, is ignored. An ack that ends an active
+	// run wakes a waiter of the tier while the tier has waiting jobs, so a fetcher held back by
+	// FetchRequest.Cap, in any process, claims the freed place at once.
 	Ack(ctx context.Context, acks []Ack) error
 
 	// ExtendLeases sets LeaseUntil = until on those of ids that are still active in tier.

@@ -9,7 +9,9 @@ import (
 )
 
 // Ack records the outcome of runs in one transaction. Each ack applies only while its job
-// is active, and, when the ack names a StartedAt, only to that run; other acks are ignored. Retry, snooze and
+// is active, and, when the ack names a StartedAt, only to that run; other acks are ignored.
+// Retry, snooze and release wake the job's tier, and so does any ack that ends a run while
+// jobs of the tier wait (a fetcher held back by a Cap can claim the freed place). Retry, snooze and
 // release wake the job's tier.
 func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	if len(acks) == 0 {
@@ -45,7 +47,22 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 				c.failed++
 			}
 		}
-		return d.apply(tx, s.stmt.addCounts)
+		if err := d.apply(tx, s.stmt.addCounts); err != nil {
+			return err
+		}
+		// A freed place wakes the tier while jobs wait: a fetcher held back by a Cap claims it.
+		for i, c := range d {
+			if c.active < 0 && !wake.has(store.Tiers[i]) {
+				var waiting int64
+				if err := tx.Stmt(s.stmt.tierWaiting).QueryRow(i + 1).Scan(&waiting); err != nil {
+					return fmt.Errorf("read waiting count of tier %d: %w", i+1, err)
+				}
+				if waiting > 0 {
+					wake.add(store.Tiers[i])
+				}
+			}
+		}
+		return nil
 	})
 }
 

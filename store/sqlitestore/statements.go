@@ -21,8 +21,9 @@ const (
 	sqlUniqueGet = `SELECT job_id, expires_at FROM slaq_unique WHERE key = ?`
 	sqlUniquePut = `INSERT INTO slaq_unique (key, job_id, tier, expires_at) VALUES (?1, ?2, ?3, ?4)
 	ON CONFLICT (key) DO UPDATE SET job_id = ?2, tier = ?3, expires_at = ?4`
-	sqlTierRow = `SELECT paused, active FROM slaq_tiers WHERE tier = ?`
-	sqlPromote = `UPDATE slaq_jobs SET state = 'waiting'
+	sqlTierRow     = `SELECT paused, active FROM slaq_tiers WHERE tier = ?`
+	sqlTierWaiting = `SELECT waiting FROM slaq_tiers WHERE tier = ?`
+	sqlPromote     = `UPDATE slaq_jobs SET state = 'waiting'
 	WHERE tier = ?1 AND state = 'delayed' AND run_at <= ?2`
 	sqlClaim = `UPDATE slaq_jobs SET state = 'active', started_at = ?1, lease_until = ?2, owner = ?3
 	WHERE seq IN (SELECT seq FROM slaq_jobs WHERE tier = ?4 AND state = 'waiting'
@@ -66,11 +67,11 @@ const (
 
 // statements are prepared once on Open: the writer's on the writer pool, the readers' on theirs.
 type statements struct {
-	insertJob, uniqueGet, uniquePut, tierRow, promote, claim, nextRunAt, addCounts *sql.Stmt
-	completeDelete, completeKeep, retry, snooze, release, fail                     *sql.Stmt
-	extend, rescue, forget, setPaused, cleanAge, cleanKeep, cleanUnique            *sql.Stmt
-	get, counts, dead                                                              *sql.Stmt
-	all                                                                            []*sql.Stmt
+	insertJob, uniqueGet, uniquePut, tierRow, tierWaiting, promote, claim, nextRunAt, addCounts *sql.Stmt
+	completeDelete, completeKeep, retry, snooze, release, fail                                  *sql.Stmt
+	extend, rescue, forget, setPaused, cleanAge, cleanKeep, cleanUnique                         *sql.Stmt
+	get, counts, dead                                                                           *sql.Stmt
+	all                                                                                         []*sql.Stmt
 }
 
 // prepare prepares every statement.
@@ -89,7 +90,8 @@ func (st *statements) prepare(ctx context.Context, w, r *sql.DB) error {
 		return s
 	}
 	st.insertJob, st.uniqueGet, st.uniquePut = p(w, sqlInsertJob), p(w, sqlUniqueGet), p(w, sqlUniquePut)
-	st.tierRow, st.promote, st.claim = p(w, sqlTierRow), p(w, sqlPromote), p(w, sqlClaim)
+	st.tierRow, st.tierWaiting = p(w, sqlTierRow), p(w, sqlTierWaiting)
+	st.promote, st.claim = p(w, sqlPromote), p(w, sqlClaim)
 	st.nextRunAt, st.addCounts = p(w, sqlNextRunAt), p(w, sqlAddCounts)
 	st.completeDelete, st.completeKeep = p(w, sqlCompleteDelete), p(w, sqlCompleteKeep)
 	st.retry, st.snooze, st.release, st.fail = p(w, sqlRetry), p(w, sqlSnooze), p(w, sqlRelease), p(w, sqlFail)

@@ -114,6 +114,37 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 		})
 	})
 
+	t.Run("WokenByFreedPlace", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		jobs := newJobs(3, tier, Base)
+		enqueue(t, s, Base, jobs...)
+		r := fetchReq(t, s, store.FetchRequest{Tier: tier, Limit: 3, Now: Base, LeaseMs: DefaultLeaseMs, Cap: 1})
+		if len(r.Jobs) != 1 {
+			t.Fatalf("a fetch under Cap 1 claimed %d jobs", len(r.Jobs))
+		}
+		// Take every wake-up still pending, so only the ack below can end the next Wait.
+		for range 5 {
+			start := time.Now()
+			if err := s.Wait(t.Context(), tier, quietWindow); err != nil {
+				t.Fatal(err)
+			}
+			if time.Since(start) >= quietWindow {
+				break // nothing was pending
+			}
+		}
+		done := startWait(t.Context(), s, tier, longWait)
+		ack(t, s, store.Ack{Kind: store.AckComplete, ID: r.Jobs[0].ID, Tier: tier, Now: Base + 1})
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Wait returned %v, want nil", err)
+			}
+		case <-time.After(promptDeadline):
+			t.Fatalf("a run ending while jobs wait did not wake the tier within %v", promptDeadline)
+		}
+	})
+
 	t.Run("NotWokenByOtherTier", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

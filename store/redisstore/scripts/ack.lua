@@ -21,7 +21,9 @@
 -- with its new state and fields, StartedAt from the started HASH and LeaseUntil empty. A
 -- completed job with RetainMs 0 (header field 7 empty) is deleted without decoding its record.
 -- Released jobs go to the pop end of the waiting LIST (the first released is popped first).
--- Wakes a waiter when a job became waiting or the earliest delayed RunAt became earlier.
+-- Wakes a waiter when a job became waiting or the earliest delayed RunAt became earlier, and
+-- when any run ended while jobs wait (so a fetcher held back by a tier-wide cap, in any
+-- process, claims the freed place).
 -- Returns the number of acks applied.
 --
 -- Time: O(n · log A), A = active jobs. Needs Redis >= 6.2 (ZMSCORE).
@@ -144,6 +146,10 @@ if done > 0 then
 end
 if failed > 0 then
   redis.call('HINCRBY', KEYS[8], 'f', failed)
+end
+-- A freed place wakes the tier while jobs wait: a fetcher held back by a cap claims it.
+if not wake and redis.call('LLEN', KEYS[2]) > 0 then
+  wake = true
 end
 if wake then
   redis.call('ZADD', KEYS[7], 0, 'm')
