@@ -3,7 +3,6 @@ package slaq
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/slaqhq/slaq/store"
 )
@@ -89,7 +88,7 @@ func (a *acker) flush(ctx context.Context, batch []store.Ack, closing bool) {
 		if closing || !sleepCtx(ctx, retry) {
 			return // the leases lapse and the jobs run again
 		}
-		retry = min(2*retry, time.Duration(storeRetryMax))
+		retry = min(2*retry, storeRetryMax)
 	}
 	for _, ack := range batch {
 		if ack.Kind == store.AckFail {

@@ -3,7 +3,6 @@ package slaq
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -80,9 +79,6 @@ func (c *Client) Start(ctx context.Context) error {
 	e.startMaintenance()
 	e.startRunners()
 	for _, t := range Tiers {
-		if c.tiers[t.Index()].Workers == 0 && !c.cfg.Elastic && c.cfg.NoUpwardHelp {
-			continue
-		}
 		e.fetchers.Add(1)
 		go func() { defer e.fetchers.Done(); e.fetch(t) }()
 	}
@@ -276,5 +272,3 @@ func (e *engine) releaseAbandoned() {
 		a.mu.Unlock()
 	}
 }
-
-func (e *engine) String() string { return fmt.Sprintf("slaq engine %s", e.c.name) }

@@ -89,7 +89,9 @@ func (e *engine) clean(ctx context.Context) {
 // moveDeadLetters moves failed jobs from the store to the dead-letter queue: write the rows
 // (idempotent on job id), then forget the jobs. A crash between the steps writes the same
 // rows again later, which changes nothing. While the dead-letter database does not answer,
-// the jobs wait in the store and the mover tries again every DeadLetterRetry.
+// the jobs wait in the store and the mover tries again every DeadLetterRetry. Otherwise it
+// runs when this process records a failure, and every RescueInterval for jobs that other
+// processes failed.
 func (e *engine) moveDeadLetters() {
 	c := e.c
 	ctx := e.maintCtx
