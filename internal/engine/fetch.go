@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/slaqhq/slaq/internal/service"
+	"github.com/slaqhq/slaq/store"
+)
+
+// fetch is tier t's fetcher: take free slots, claim that many jobs, start them; when the tier
+// has no runnable work, let its idle workers help elsewhere and wait for a wake-up.
+func (e *Engine) fetch(t store.Tier) {
+	cfg, ti := &e.cfg, t.Index()
+	ts := cfg.Tiers[ti]
+	onSlotWait := func() { e.Signals.SlotWait.Signal(t) }
+	retry := cfg.StoreRetryMin
+	for e.fetchCtx.Err() == nil {
+		g, err := e.slots.take(e.fetchCtx, ti, cfg.FetchBatch, onSlotWait)
+		if err != nil {
+			return
+		}
+		n := g.total()
+		res, err := cfg.Store.Fetch(e.fetchCtx, store.FetchRequest{
+			Tier: t, Limit: n, Now: ms(cfg.Clock.Now()), LeaseMs: ts.Lease.Milliseconds(), Cap: ts.Cap, Owner: cfg.Name,
+		})
+		if err != nil {
+			e.slots.giveBack(ti, &g, n)
+			if e.fetchCtx.Err() != nil {
+				return
+			}
+			cfg.Logger.Warn("slaq: fetch failed", "tier", t, "err", err, "retry_in", retry)
+			if !service.Sleep(e.fetchCtx, cfg.Clock, retry) {
+				return
+			}
+			retry = min(2*retry, cfg.StoreRetryMax)
+			continue
+		}
+		retry = cfg.StoreRetryMin
+		e.start(t, &g, res.Jobs)
+		e.slots.giveBack(ti, &g, n-len(res.Jobs))
+		if len(res.Jobs) == n && !res.Paused {
+			continue // there may be more
+		}
+		e.slots.setNoWork(ti, true)
+		wait := cfg.IdleWait
+		if res.NextRunAt > 0 {
+			wait = min(wait, time.Duration(res.NextRunAt-ms(cfg.Clock.Now()))*time.Millisecond)
+		}
+		if wait > 0 {
+			e.Signals.FetcherIdle.Signal(t)
+			if err := cfg.Store.Wait(e.fetchCtx, t, wait); err != nil && e.fetchCtx.Err() == nil {
+				cfg.Logger.Warn("slaq: wait failed", "tier", t, "err", err)
+				service.Sleep(e.fetchCtx, cfg.Clock, retry)
+				retry = min(2*retry, cfg.StoreRetryMax)
+			}
+		}
+		e.slots.setNoWork(ti, false)
+	}
+}
+
+// start launches the claimed jobs on the grant's slots: the tier's own workers first, then
+// helpers from the least urgent tier, then lenders.
+func (e *Engine) start(t store.Tier, g *grant, jobs []*store.Job) {
+	ti := t.Index()
+	for _, job := range jobs {
+		h := ti
+		if g[ti] == 0 {
+			for h = numTiers - 1; h >= 0 && g[h] == 0; h-- {
+			}
+		}
+		g[h]--
+		e.runs.add()
+		e.active[ti].add(job, h)
+		e.runq <- runReq{job, h}
+	}
+}

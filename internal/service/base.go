@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Logger is the logging services need; *slog.Logger satisfies it.
+type Logger interface {
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+	Error(msg string, args ...any)
+}
+
+// ErrStarted is returned by Start on a service that runs already.
+var ErrStarted = errors.New("service: already started")
+
+// Loop runs one background function under the start/stop contract every slaq service shares:
+//
+//   - Start(ctx, run) starts run(ctx') on a goroutine and returns at once. ctx' is cancelled by
+//     Stop, or when ctx is cancelled (cancelling Start's ctx is a hard stop of the loop).
+//   - Stop cancels ctx' and waits for run to return. Stop on a loop that never started, or a
+//     second Stop, returns at once.
+//   - Done returns a channel closed when run has returned.
+//
+// A Loop is single-use: it can be started once.
+type Loop struct {
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Start starts run on a goroutine; see Loop.
+func (l *Loop) Start(ctx context.Context, run func(ctx context.Context)) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.started {
+		return ErrStarted
+	}
+	l.started = true
+	ctx, l.cancel = context.WithCancel(ctx)
+	l.done = make(chan struct{})
+	go func() {
+		defer close(l.done)
+		run(ctx)
+	}()
+	return nil
+}
+
+// Stop cancels the loop's context and waits for it to return.
+func (l *Loop) Stop() {
+	l.mu.Lock()
+	cancel, done := l.cancel, l.done
+	l.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// Done returns a channel that is closed once the loop has returned (nil before Start).
+func (l *Loop) Done() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.done
+}
+
+// Every calls f every d, on clock's timers, until ctx is done; f gets ctx.
+// The next call is timed from the end of the previous one, so calls never overlap.
+func Every(ctx context.Context, clock Clock, d time.Duration, f func(context.Context)) {
+	t := clock.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			f(ctx)
+			t.Reset(d)
+		}
+	}
+}
+
+// Sleep waits d on clock, or until ctx is done; it reports whether d passed.
+func Sleep(ctx context.Context, clock Clock, d time.Duration) bool {
+	t := clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
