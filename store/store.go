@@ -6,11 +6,17 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned (wrapped) when a job id is not in the store.
+// ErrNotFound is returned (wrapped) when a job id is not in the store. Package slaq and
+// package dlq re-export this very sentinel, so one errors.Is check covers a job missing from
+// the store, the client or the dead-letter queue.
 var ErrNotFound = errors.New("job not found")
 
-// ErrClosed is returned (wrapped) by a store used after Close.
+// ErrClosed is returned (wrapped) by a store used after Close, Wait included.
 var ErrClosed = errors.New("store closed")
+
+// ErrNotCancellable is returned (wrapped) by Cancel for a job that exists but is neither
+// waiting nor delayed (it runs, finished or failed).
+var ErrNotCancellable = errors.New("job is not waiting or delayed")
 
 // Store keeps jobs and moves them through their states. It is the only boundary between the
 // engine and storage; the embedded (SQLite) and Redis stores implement it, and the conformance
@@ -19,20 +25,31 @@ var ErrClosed = errors.New("store closed")
 // Every method that changes state does so atomically: a crash leaves each job wholly before or
 // wholly after the change. Implementations are safe for concurrent use by many goroutines and,
 // where the backend allows it, many processes.
+//
+// A job's tier is the one its id encodes ([TierOfID]); Job.Tier must agree with it (Enqueue
+// rejects a job whose Tier and id disagree), and every method finds a job's tier from its id.
 type Store interface {
 	// Enqueue stores jobs and returns one result per job, in order. The jobs of one tier are
 	// stored in one atomic step (on a Redis Cluster, tiers live on different nodes, so a call
-	// spanning tiers is atomic per tier). A job
-	// whose UniqueKey is held by a job enqueued less than its UniqueTTLMs ago is not stored: its
-	// result names the holder's id with Duplicate set. A job with RunAt <= now is waiting,
-	// otherwise delayed. Enqueue wakes a waiter of each tier that received a runnable job, and
-	// of each tier whose earliest delayed job became earlier.
+	// spanning tiers is atomic per tier). Enqueue is idempotent on job id: a job whose id the
+	// store already holds (in any state) is not stored again, and its result has ID = that id
+	// and Duplicate set. A job whose UniqueKey is held in its tier (unique keys are scoped per
+	// tier and key) by a job enqueued less than that job's UniqueTTLMs ago is not stored: its
+	// result names the holder's id with Duplicate set. A unique key is released when its TTL
+	// passes or when its holder is cancelled, and at no other time: completion, failure and
+	// dead-lettering keep it held. A job with RunAt <= now is waiting, otherwise delayed.
+	// Enqueue wakes a waiter of each tier that received a runnable job, and of each tier whose
+	// earliest delayed job became earlier. A job whose Tier disagrees with its id is an error
+	// and nothing of its tier is stored.
 	Enqueue(ctx context.Context, now int64, jobs []*Job) ([]EnqueueResult, error)
 
 	// Fetch claims up to req.Limit runnable jobs of req.Tier, first come first served: it first makes
 	// delayed jobs with RunAt <= req.Now waiting, then marks the claimed jobs active with
-	// StartedAt = req.Now and LeaseUntil = req.Now + req.LeaseMs. A paused tier yields no jobs.
-	// With req.Cap > 0, it never lets the tier's active count (across every process) exceed Cap.
+	// LeaseUntil = req.Now + req.LeaseMs and StartedAt = req.Now, or one more than the job's
+	// previous StartedAt when that is not earlier than req.Now, so that every run of a job has
+	// its own StartedAt (the fence of Ack). A paused tier yields no jobs. With req.Cap > 0, it
+	// never lets the tier's active count (across every process) exceed Cap. A Limit below 1 is
+	// an error.
 	Fetch(ctx context.Context, req FetchRequest) (FetchResult, error)
 
 	// Wait blocks until tier may have runnable work (a job enqueued, handed back or rescued,
@@ -40,7 +57,7 @@ type Store interface {
 	// cause; callers fetch after it returns. A wake-up signalled while nobody waits is kept
 	// (level-triggered): the next Wait on that tier returns at once, so a job enqueued between
 	// a caller's empty Fetch and its Wait is never missed. It returns ctx's error when ctx is
-	// done, else nil.
+	// done, an error wrapping ErrClosed when the store is or becomes closed, else nil.
 	Wait(ctx context.Context, tier Tier, d time.Duration) error
 
 	// Ack records the outcome of runs, in one atomic step per job (a batch may be applied
@@ -57,16 +74,27 @@ type Store interface {
 	// without spending an attempt, wakes the tier, and returns how many it moved.
 	Rescue(ctx context.Context, tier Tier, now int64) (int, error)
 
-	// Dead returns up to limit failed jobs of tier that still wait to be moved to the
+	// Failed returns up to limit failed jobs of tier that still wait to be moved to the
 	// dead-letter queue, oldest first.
-	Dead(ctx context.Context, tier Tier, limit int) ([]*Job, error)
+	Failed(ctx context.Context, tier Tier, limit int) ([]*Job, error)
 
-	// Forget deletes the given failed jobs of tier once the dead-letter queue holds them.
-	// Ids that are missing or not failed are ignored.
-	Forget(ctx context.Context, tier Tier, ids []string) error
+	// DeleteFailed deletes those of ids that are failed jobs of tier (the dead-letter queue
+	// holds them now) and returns the ids it deleted, in the order given. Ids that are missing
+	// or in another state (e.g. retried meanwhile) are left alone and not returned, so when
+	// several processes move the same jobs, each id is returned to exactly one of them.
+	DeleteFailed(ctx context.Context, tier Tier, ids []string) ([]string, error)
 
 	// Get returns the job with id, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (*Job, error)
+
+	// List returns one page of req.Tier's jobs in req.State, in the order of that state (see
+	// ListRequest), starting after req.Cursor. It costs O(log n + page) on Redis.
+	List(ctx context.Context, req ListRequest) (ListPage, error)
+
+	// Cancel deletes the waiting or delayed job with id and releases its unique key. It
+	// returns an error wrapping ErrNotFound when the job is missing, or ErrNotCancellable
+	// when it is in another state (nothing changes then).
+	Cancel(ctx context.Context, id string) error
 
 	// SetPaused pauses or resumes tier for every process sharing the store. Resuming wakes
 	// the tier's waiters. A paused tier still accepts enqueues.
@@ -75,10 +103,12 @@ type Store interface {
 	// Counts returns every tier's counts, indexed by Tier.Index(), without scanning jobs.
 	Counts(ctx context.Context) ([NumTiers]Counts, error)
 
-	// Clean deletes completed jobs of tier whose FinishedAt + RetainMs <= now, and all but
-	// the keep most recently finished completed jobs (keep < 0: no count limit). It returns
-	// how many it deleted.
-	Clean(ctx context.Context, tier Tier, now int64, keep int) (int, error)
+	// Clean enforces retention in req.Tier, deleting at most req.Limit jobs (see CleanRequest),
+	// and says how many it deleted of each kind. Running totals in Counts are unchanged.
+	Clean(ctx context.Context, req CleanRequest) (CleanResult, error)
+
+	// Ping checks that the store answers, e.g. for health checks and to notice recovery.
+	Ping(ctx context.Context) error
 
 	// Close releases the store's resources. Blocked Wait calls return.
 	Close() error
@@ -86,8 +116,12 @@ type Store interface {
 
 // EnqueueResult is the outcome of enqueueing one job.
 type EnqueueResult struct {
-	ID        string // the stored job's id, or with Duplicate the id of the job holding the key
-	Duplicate bool   // the job's UniqueKey was held: nothing was stored
+	// ID is the stored job's id; with Duplicate, the id of the job that holds the unique key,
+	// or the job's own id when the store already held that id.
+	ID string
+	// Duplicate reports that nothing was stored: the id was already stored, or the job's
+	// UniqueKey was held.
+	Duplicate bool
 }
 
 // FetchRequest asks for work from one tier.
@@ -113,7 +147,9 @@ type AckKind uint8
 // The outcomes of a run.
 const (
 	// AckComplete: the job succeeded. It becomes completed with FinishedAt = Now and Result,
-	// or is deleted at once when its RetainMs is 0. Counts.Completed grows by one.
+	// or is deleted at once when its RetainMs is 0. Counts.Completed grows by one. With
+	// KeepCompleted > 0, the oldest completed jobs of the tier beyond that many are deleted
+	// in the same step.
 	AckComplete AckKind = iota + 1
 	// AckRetry: the run failed and will be retried. Attempts grows by one; the job becomes
 	// delayed until RunAt with LastError = Error.
@@ -124,22 +160,64 @@ const (
 	// became runnable after it, with no attempt spent.
 	AckRelease
 	// AckFail: the job is dead. Attempts grows by one, LastError = Error, FinishedAt = Now,
-	// state failed until it is moved to the dead-letter queue (see Dead and Forget).
-	// Counts.Failed grows by one.
+	// state failed until it is moved to the dead-letter queue (see Failed and DeleteFailed) or
+	// removed by Clean. Counts.Failed grows by one.
 	AckFail
 )
 
-// Ack is the outcome of one run of one job.
+// Ack is the outcome of one run of one job. The job's tier is the one its id encodes.
 type Ack struct {
 	Kind   AckKind
 	ID     string
-	Tier   Tier
 	Now    int64  // when the run ended
 	RunAt  int64  // AckRetry, AckSnooze: when to run next
 	Error  string // AckRetry, AckFail: what went wrong
 	Result []byte // AckComplete: optional result to keep
 	// StartedAt fences the ack to one run: when non-zero, the ack is ignored unless the job
-	// is active with this StartedAt (as Fetch set it). A worker whose lease lapsed, and whose
-	// job was rescued and claimed again, cannot record an outcome for the new run. Zero: any.
+	// is active with this StartedAt (as Fetch set it; every run of a job has its own). A worker
+	// whose lease lapsed, and whose job was rescued and claimed again, cannot record an outcome
+	// for the new run. Zero: any.
 	StartedAt int64
+	// KeepCompleted, for AckComplete: when > 0, the tier keeps at most this many completed
+	// jobs; the oldest beyond it are deleted with this ack. 0: no count limit here.
+	KeepCompleted int
+}
+
+// ListRequest asks for one page of a tier's jobs in one state. Orders: waiting in pickup
+// order (next to run first); delayed by RunAt; active by LeaseUntil; completed and failed most
+// recently finished first.
+type ListRequest struct {
+	Tier   Tier
+	State  State
+	Cursor string // "" for the first page, else ListPage.Next of the previous page
+	Limit  int    // most jobs in the page; 1 to 1000
+}
+
+// ListPage is one page of a listing.
+type ListPage struct {
+	Jobs []*Job
+	// Next is the cursor of the following page, "" when this page is the last. A cursor is
+	// opaque; jobs that change state between pages may be skipped or seen twice.
+	Next string
+}
+
+// CleanRequest says what retention keeps in one tier. Completed jobs go when FinishedAt +
+// RetainMs <= Now, and beyond the KeepCompleted most recently finished; failed jobs (those not
+// moved to a dead-letter queue) go when FinishedAt + FailedRetainMs <= Now, and beyond the
+// KeepFailed most recently finished.
+type CleanRequest struct {
+	Tier           Tier
+	Now            int64
+	KeepCompleted  int   // most completed jobs kept; 0: no count limit
+	KeepFailed     int   // most failed jobs kept; 0: no count limit
+	FailedRetainMs int64 // <= 0: failed jobs are not removed by age
+	// Limit bounds the deletions of one call (each kind separately), so a call stays short; a
+	// result equal to Limit means more may be due. At least 1.
+	Limit int
+}
+
+// CleanResult counts what one Clean deleted.
+type CleanResult struct {
+	Completed int
+	Failed    int
 }
