@@ -1,83 +1,137 @@
 package slaq
 
 import (
-	"fmt"
 	"time"
 )
+
+// None, given to a setting whose zero value means "the default", means zero itself: no
+// workers, no reserve, no count limit, no retention (delete on completion), no backoff (retry
+// at once), no jitter, no SLA target. Each field's doc says what None means for it. It is an
+// untyped constant, so it fits int, float and time.Duration fields alike.
+const None = -1
 
 // Defaults that are not per tier. Each is overridable through [Config].
 const (
 	// DefaultMaxPayloadBytes is the largest payload Enqueue accepts: 1 MiB.
 	DefaultMaxPayloadBytes = 1 << 20
+	// DefaultMaxTypeLength is the longest job type Enqueue accepts, in bytes: 128.
+	DefaultMaxTypeLength = 128
+	// DefaultMaxUniqueKeyLength is the longest unique key Enqueue accepts, in bytes: 512.
+	DefaultMaxUniqueKeyLength = 512
 	// DefaultBackoffJitter spreads each retry delay by ±10 % so that retries of jobs that failed
 	// together do not hit a recovering dependency together.
 	DefaultBackoffJitter = 0.1
+	// DefaultMaxBackoff is the longest wait before a retry, however many attempts came
+	// before: 1 hour.
+	DefaultMaxBackoff = time.Hour
 	// DefaultRetention is how long a completed job stays readable by id: 1 hour.
 	DefaultRetention = time.Hour
-	// DefaultKeepCompleted is how many completed jobs per tier the cleaner keeps at most.
+	// DefaultKeepCompleted is how many completed jobs per tier are kept at most; the oldest
+	// beyond it are deleted as jobs complete.
 	DefaultKeepCompleted = 1000
+	// DefaultFailedRetention is how long a failed job stays in the store when the client has
+	// no dead-letter queue: 7 days.
+	DefaultFailedRetention = 7 * 24 * time.Hour
+	// DefaultKeepFailed is how many failed jobs per tier stay in the store at most when the
+	// client has no dead-letter queue: 10,000.
+	DefaultKeepFailed = 10000
 	// DefaultIdleWait is the longest a fetcher blocks in Store.Wait before it looks again. It
 	// bounds how long a fetcher takes to notice a change that sent no wake-up (none should).
 	DefaultIdleWait = 5 * time.Second
-	// DefaultRescueInterval is how often leases are checked for expiry (each tier also at
-	// half its lease, whichever is shorter).
-	DefaultRescueInterval = 5 * time.Second
-	// DefaultCleanInterval is how often retention is enforced.
+	// DefaultCleanInterval is how often retention is enforced by the cleaner.
 	DefaultCleanInterval = time.Minute
+	// DefaultCleanBatch is the most jobs of one kind one clean-up call deletes: 1,000.
+	DefaultCleanBatch = 1000
+	// DefaultCleanMaxBatches is the most clean-up calls per tier in one round: 10.
+	DefaultCleanMaxBatches = 10
+	// DefaultDeadLetterInterval is how often the dead-letter mover looks for jobs that other
+	// processes failed (jobs this process fails are moved at once): 5 s.
+	DefaultDeadLetterInterval = 5 * time.Second
 	// DefaultDeadLetterRetry is how soon the dead-letter mover tries again after the
-	// dead-letter database failed to answer.
+	// dead-letter database failed to answer: 1 s.
 	DefaultDeadLetterRetry = time.Second
-	// DefaultShutdownGrace is how long Stop lets active jobs finish before it cancels them.
+	// DefaultDeadLetterBatch is how many failed jobs of a tier the mover moves per call: 100.
+	DefaultDeadLetterBatch = 100
+	// DefaultShutdownGrace is how long Stop lets running jobs finish before it cancels them.
 	DefaultShutdownGrace = 30 * time.Second
+	// DefaultCancelWait is how long Stop waits for handlers to return after it cancelled
+	// their contexts, before it hands their jobs back regardless: 2 s.
+	DefaultCancelWait = 2 * time.Second
+	// DefaultStoreRetryMin and DefaultStoreRetryMax bound the pause between tries when the
+	// store fails to answer a fetch or an ack: it doubles from 50 ms to 2 s.
+	DefaultStoreRetryMin = 50 * time.Millisecond
+	DefaultStoreRetryMax = 2 * time.Second
 	// DefaultFetchBatch is the most jobs one fetch claims.
 	DefaultFetchBatch = 100
 	// DefaultAckBatch is the most outcomes sent to the store in one call.
 	DefaultAckBatch = 256
+	// DefaultAckQueue is how many outcomes may wait to be sent before runners block: 4,096.
+	DefaultAckQueue = 4096
 	// DefaultLatencyWindow is how many recent pickups per tier the latency percentiles use.
 	DefaultLatencyWindow = 10000
+	// DefaultLendWindow is how many recent run times per tier the lending rule looks at: 64.
+	DefaultLendWindow = 64
+	// DefaultEventBuffer is how many events may wait for the observers before new ones are
+	// dropped (and counted): 8,192.
+	DefaultEventBuffer = 8192
 )
 
 // TierConfig sets one tier's behaviour. A zero field takes the tier's default from
-// [DefaultTierConfig].
+// [DefaultTierConfig]; [None] sets a count or duration to zero where zero is meaningful.
 type TierConfig struct {
-	// Workers is how many jobs of this tier run at once in this process, and the tier's own
-	// pool: its workers never wait for another tier's jobs. Default 20/10/5/2/1.
+	// Workers is this tier's own pool in this process: its workers never wait for another
+	// tier's jobs. Default 20/10/5/2/1; None: no workers of its own (its jobs then run only
+	// on workers that help or lend).
 	Workers int
+	// MaxWorkers caps how many of this tier's jobs run at once in this process, whoever's
+	// workers run them (its own, helpers' or lent ones). Default: no limit for CRITICAL, HIGH
+	// and MEDIUM; Workers for LOW and BATCH, whose worker count is a resource cap (one BATCH
+	// worker means backups never run two at a time). None: no limit.
+	MaxWorkers int
 	// MaxAttempts is how many runs a job gets before it is dead-lettered. Default 5/3/2/1/1.
 	MaxAttempts int
-	// Backoff is the delay before the first retry; retry n waits Backoff·2^(n-1). Default 2 s.
+	// Backoff is the delay before the first retry; retry n waits Backoff·2^(n-1), at most
+	// Config.MaxBackoff. Default 2 s; None: retry at once.
 	Backoff time.Duration
 	// Timeout bounds one run; the handler's context is cancelled when it passes.
 	// Default 30 s / 1 min / 2 min / 10 min / 30 min.
 	Timeout time.Duration
 	// SLA is the pickup-latency target the tier promises. Default 1 s / 5 s / 30 s / 5 min; BATCH
-	// has none (zero: every pickup counts as within target).
+	// has none. None: no target (every pickup counts as within it).
 	SLA time.Duration
-	// Lease is how long an active job is held without a heartbeat before it is handed to
-	// another worker; heartbeats renew it every Lease/3. Default 5 s / 10 s / 30 s / 1 min / 1 min.
+	// Lease is how long an active job is held without renewal before it is handed to another
+	// worker. Default 5 s / 10 s / 30 s / 1 min / 1 min.
 	Lease time.Duration
-	// Reserve, with elastic lending, is how many idle workers of this tier are never lent.
-	// Default 4/2/1/0/0.
+	// Heartbeat is how often the leases of running jobs are renewed, and how often runs stuck
+	// past their timeout are looked for. Default Lease/3.
+	Heartbeat time.Duration
+	// RescueEvery is how often jobs of this tier whose leases lapsed (their process died)
+	// are returned to the tier. Default Lease/2, so a lost CRITICAL job runs again within
+	// about 7.5 s.
+	RescueEvery time.Duration
+	// Reserve is how many idle workers of this tier are never lent to less urgent tiers.
+	// Default 4/2/1/0/0; None: lend every idle worker.
 	Reserve int
-	// MaxWorkers, with elastic lending, is the most jobs of this tier running at once in this
-	// process, own and borrowed workers together. Default: no limit beyond the lenders' spare
-	// workers. Set it to Workers to keep a tier from borrowing.
-	MaxWorkers int
 	// Cap is a tier-wide limit on active jobs across every process sharing the store; zero
 	// means none.
 	Cap int
 }
 
-// DefaultTierConfig returns the SPEC's defaults for tier t.
+// DefaultTierConfig returns the SPEC's defaults for tier t (t must be valid).
 func DefaultTierConfig(t Tier) TierConfig {
 	i := t.Index()
+	lease := [...]time.Duration{5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, time.Minute}[i]
+	workers := [...]int{20, 10, 5, 2, 1}[i]
 	return TierConfig{
-		Workers:     [...]int{20, 10, 5, 2, 1}[i],
+		Workers:     workers,
+		MaxWorkers:  [...]int{0, 0, 0, workers, workers}[i],
 		MaxAttempts: [...]int{5, 3, 2, 1, 1}[i],
 		Backoff:     2 * time.Second,
 		Timeout:     [...]time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}[i],
 		SLA:         [...]time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 5 * time.Minute, 0}[i],
-		Lease:       [...]time.Duration{5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, time.Minute}[i],
+		Lease:       lease,
+		Heartbeat:   lease / 3,
+		RescueEvery: lease / 2,
 		Reserve:     [...]int{4, 2, 1, 0, 0}[i],
 	}
 }
@@ -86,8 +140,9 @@ func DefaultTierConfig(t Tier) TierConfig {
 type TypeConfig struct {
 	Tier        Tier          // the tier jobs of this type go to when Enqueue names none; default MEDIUM
 	MaxAttempts int           // default: the tier's
-	Backoff     time.Duration // default: the tier's
+	Backoff     time.Duration // default: the tier's; None: retry at once
 	Timeout     time.Duration // default: the tier's
+	Retention   time.Duration // how long completed jobs stay readable; default Config.Retention; None: delete on completion
 }
 
 // Config configures a [Client]. The zero value is usable: every field has a default.
@@ -98,39 +153,80 @@ type Config struct {
 	Types map[string]TypeConfig
 	// Handler runs jobs. With a nil Handler the client only enqueues and inspects; Start fails.
 	Handler Handler
-	// NoUpwardHelp turns off upward help: by default an idle worker of a lower tier runs jobs
-	// of a more urgent tier whose own workers are all busy.
+	// NoUpwardHelp turns off upward help: by default an idle worker of a less urgent tier runs
+	// jobs of a more urgent tier whose own workers are all busy.
 	NoUpwardHelp bool
-	// Elastic turns on elastic lending: idle workers of a tier run jobs of less urgent tiers,
-	// keeping each lender's Reserve idle and each borrower under its MaxWorkers. Default off.
-	Elastic bool
+	// NoLending turns off elastic lending. By default an idle worker of a tier runs jobs of a
+	// less urgent tier, while its tier keeps Reserve workers idle, the borrower stays under
+	// its MaxWorkers, and the borrower's recent runs (the last LendWindow in this process)
+	// all took no longer than the lender's SLA target, so a lent worker comes back in time.
+	NoLending bool
+	// LendWindow is how many recent run times per tier the lending rule looks at. Default
+	// DefaultLendWindow.
+	LendWindow int
 	// DeadLetters receives jobs whose attempts are exhausted. Default: none, and failed jobs
-	// stay in the store (see Store.Dead) until a client with a DeadLetters moves them.
+	// stay in the store for FailedRetention (at most KeepFailed per tier).
 	DeadLetters DeadLetterQueue
-	// OnDeadLetter, when set, is called once for every job this client moved to DeadLetters.
-	OnDeadLetter func(*Job)
+	// Observers receive every job event (see [Event]) on one goroutine of the client, off the
+	// hot path. Default: none.
+	Observers []Observer
+	// EventBuffer is how many events may wait for slow observers; beyond it new events are
+	// dropped and counted (Client.EventsDropped). Default DefaultEventBuffer.
+	EventBuffer int
 	// MaxPayloadBytes caps a payload's size. Default DefaultMaxPayloadBytes.
 	MaxPayloadBytes int
+	// MaxTypeLength caps a job type's length in bytes. Default DefaultMaxTypeLength.
+	MaxTypeLength int
 	// BackoffJitter is the ± fraction applied to retry delays. Default DefaultBackoffJitter;
-	// negative means none.
+	// None: no jitter.
 	BackoffJitter float64
-	// Retention is how long completed jobs stay readable. Default DefaultRetention; negative
-	// deletes them on completion.
+	// MaxBackoff caps every retry delay. Default DefaultMaxBackoff.
+	MaxBackoff time.Duration
+	// Retention is how long completed jobs stay readable. Default DefaultRetention; None:
+	// deleted on completion.
 	Retention time.Duration
-	// KeepCompleted caps completed jobs kept per tier. Default DefaultKeepCompleted; negative
-	// means no count limit.
+	// KeepCompleted caps completed jobs kept per tier, enforced as jobs complete. Default
+	// DefaultKeepCompleted; None: no count limit.
 	KeepCompleted int
-	// ShutdownGrace is how long Stop lets active jobs finish. Default DefaultShutdownGrace.
+	// FailedRetention is how long failed jobs stay in the store when there is no
+	// DeadLetters. Default DefaultFailedRetention; None: for ever.
+	FailedRetention time.Duration
+	// KeepFailed caps failed jobs kept per tier when there is no DeadLetters. Default
+	// DefaultKeepFailed; None: no count limit.
+	KeepFailed int
+	// ShutdownGrace is how long Stop lets running jobs finish. Default DefaultShutdownGrace.
 	ShutdownGrace time.Duration
-	// IdleWait, RescueInterval, CleanInterval, DeadLetterRetry: see the Default constants.
-	IdleWait        time.Duration
-	RescueInterval  time.Duration
-	CleanInterval   time.Duration
+	// CancelWait is how long Stop waits for cancelled handlers. Default DefaultCancelWait.
+	CancelWait time.Duration
+	// IdleWait bounds a fetcher's blocking wait. Default DefaultIdleWait.
+	IdleWait time.Duration
+	// CleanInterval is how often retention runs. Default DefaultCleanInterval.
+	CleanInterval time.Duration
+	// CleanBatch is the most deletions per clean-up call. Default DefaultCleanBatch.
+	CleanBatch int
+	// CleanMaxBatches is the most clean-up calls per tier per round. Default
+	// DefaultCleanMaxBatches.
+	CleanMaxBatches int
+	// DeadLetterInterval is how often other processes' failures are looked for. Default
+	// DefaultDeadLetterInterval.
+	DeadLetterInterval time.Duration
+	// DeadLetterRetry is the pause after the dead-letter database failed. Default
+	// DefaultDeadLetterRetry.
 	DeadLetterRetry time.Duration
-	// FetchBatch and AckBatch: see DefaultFetchBatch and DefaultAckBatch.
+	// DeadLetterBatch is how many failed jobs per tier move per call. Default
+	// DefaultDeadLetterBatch.
+	DeadLetterBatch int
+	// StoreRetryMin and StoreRetryMax bound the back-off after store errors. Default
+	// DefaultStoreRetryMin and DefaultStoreRetryMax.
+	StoreRetryMin, StoreRetryMax time.Duration
+	// FetchBatch is the most jobs one fetch claims. Default DefaultFetchBatch.
 	FetchBatch int
-	AckBatch   int
-	// LatencyWindow is how many recent pickups per tier feed the percentiles.
+	// AckBatch is the most outcomes per store call. Default DefaultAckBatch.
+	AckBatch int
+	// AckQueue is how many outcomes may wait to be sent. Default DefaultAckQueue.
+	AckQueue int
+	// LatencyWindow is how many recent pickups per tier feed the percentiles. Default
+	// DefaultLatencyWindow.
 	LatencyWindow int
 	// Clock tells the time. Default the system clock.
 	Clock Clock
@@ -139,60 +235,4 @@ type Config struct {
 	// Name identifies this process to operators (it is stored as the lease owner).
 	// Default host name and pid.
 	Name string
-}
-
-// tierSettings holds the resolved settings of every tier.
-type tierSettings [NumTiers]TierConfig
-
-func (c *Config) resolve() (tierSettings, error) {
-	var ts tierSettings
-	for _, t := range Tiers {
-		d := DefaultTierConfig(t)
-		o := c.Tiers[t]
-		pick := func(v, def int) int {
-			if v != 0 {
-				return v
-			}
-			return def
-		}
-		pickD := func(v, def time.Duration) time.Duration {
-			if v != 0 {
-				return v
-			}
-			return def
-		}
-		r := TierConfig{
-			Workers:     pick(o.Workers, d.Workers),
-			MaxAttempts: pick(o.MaxAttempts, d.MaxAttempts),
-			Backoff:     pickD(o.Backoff, d.Backoff),
-			Timeout:     pickD(o.Timeout, d.Timeout),
-			SLA:         pickD(o.SLA, d.SLA),
-			Lease:       pickD(o.Lease, d.Lease),
-			Reserve:     pick(o.Reserve, d.Reserve),
-			MaxWorkers:  o.MaxWorkers,
-			Cap:         o.Cap,
-		}
-		if r.Workers < 0 || r.MaxAttempts < 1 || r.Backoff < 0 || r.Timeout < 0 || r.Lease < 3*time.Millisecond ||
-			r.Reserve < 0 || r.MaxWorkers < 0 || r.Cap < 0 || r.SLA < 0 {
-			return ts, fmt.Errorf("slaq: invalid settings for tier %s: %+v", t, r)
-		}
-		ts[t.Index()] = r
-	}
-	for t := range c.Tiers {
-		if !t.Valid() {
-			return ts, fmt.Errorf("slaq: config names unknown tier %d", t)
-		}
-	}
-	for name, tc := range c.Types {
-		if name == "" {
-			return ts, fmt.Errorf("slaq: config has a job type with an empty name")
-		}
-		if tc.Tier != 0 && !tc.Tier.Valid() {
-			return ts, fmt.Errorf("slaq: job type %q names unknown tier %d", name, tc.Tier)
-		}
-		if tc.MaxAttempts < 0 || tc.Backoff < 0 || tc.Timeout < 0 {
-			return ts, fmt.Errorf("slaq: invalid settings for job type %q: %+v", name, tc)
-		}
-	}
-	return ts, nil
 }

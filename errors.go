@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/slaqhq/slaq/store"
 )
 
 // ErrPermanent marks an error after which a job is not retried: it goes straight to the
@@ -16,8 +18,22 @@ var ErrUnknownType = errors.New("unknown job type")
 // ErrInvalid is wrapped by every error about bad input to Enqueue: nothing was stored.
 var ErrInvalid = errors.New("invalid job")
 
-// ErrNotFound is wrapped when a job id is unknown.
-var ErrNotFound = errors.New("job not found")
+// ErrInvalidConfig is wrapped by New's error when the Config is not usable.
+var ErrInvalidConfig = errors.New("invalid config")
+
+// ErrNotFound is wrapped when a job id is unknown to the store and the dead-letter queue. It
+// is the same sentinel as store.ErrNotFound and dlq.ErrNotFound.
+var ErrNotFound = store.ErrNotFound
+
+// ErrNotCancellable is wrapped by Cancel's error for a job that is neither waiting nor
+// delayed. It is the same sentinel as store.ErrNotCancellable.
+var ErrNotCancellable = store.ErrNotCancellable
+
+// ErrOutcomeUnknown is wrapped by Enqueue's error when the store failed in a way that leaves
+// it unknown whether the jobs were stored (a timeout, a lost connection): they may exist and
+// run. Enqueue again with the same [Unique] key to be safe; an error without it stored
+// nothing.
+var ErrOutcomeUnknown = errors.New("outcome unknown: the job may have been stored")
 
 type permanentError struct{ err error }
 

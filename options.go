@@ -6,11 +6,12 @@ import "time"
 const DefaultUniqueTTL = 24 * time.Hour
 
 // Option changes how one job is enqueued. Options override the job type's and the tier's
-// defaults.
+// defaults. Durations are kept in whole milliseconds, rounded up (a 500 µs timeout is 1 ms).
 type Option func(*enqueueOptions)
 
 type enqueueOptions struct {
 	tier        Tier
+	tierSet     bool
 	runAt       time.Time
 	delay       time.Duration
 	timeout     time.Duration
@@ -18,12 +19,28 @@ type enqueueOptions struct {
 	backoff     time.Duration
 	uniqueKey   string
 	uniqueTTL   time.Duration
-	retention   *time.Duration
+	retention   time.Duration
 	errs        []string
 }
 
-// WithTier puts the job in tier t. Default: the job type's tier, else MEDIUM.
-func WithTier(t Tier) Option { return func(o *enqueueOptions) { o.tier = t } }
+// ceilMs rounds d up to a whole millisecond.
+func ceilMs(d time.Duration) time.Duration {
+	if r := d % time.Millisecond; r > 0 {
+		d += time.Millisecond - r
+	}
+	return d
+}
+
+// WithTier puts the job in tier t (1-5). Default: the job type's tier, else MEDIUM. Tier 0
+// does not exist and is an error: leave WithTier out for the default.
+func WithTier(t Tier) Option {
+	return func(o *enqueueOptions) {
+		if !t.Valid() {
+			o.errs = append(o.errs, "unknown tier "+t.String()+": want 1-5 (CRITICAL, HIGH, MEDIUM, LOW, BATCH)")
+		}
+		o.tier, o.tierSet = t, true
+	}
+}
 
 // Delay makes the job runnable d from now. Default 0: at once.
 func Delay(d time.Duration) Option {
@@ -31,7 +48,7 @@ func Delay(d time.Duration) Option {
 		if d < 0 {
 			o.errs = append(o.errs, "negative delay")
 		}
-		o.delay = d
+		o.delay = ceilMs(d)
 	}
 }
 
@@ -44,7 +61,7 @@ func Timeout(d time.Duration) Option {
 		if d <= 0 {
 			o.errs = append(o.errs, "timeout must be positive")
 		}
-		o.timeout = d
+		o.timeout = ceilMs(d)
 	}
 }
 
@@ -58,22 +75,24 @@ func MaxAttempts(n int) Option {
 	}
 }
 
-// Backoff sets the delay before the first retry (retry n waits d·2^(n-1)). Default: the
-// type's, else the tier's.
+// Backoff sets the delay before the first retry (retry n waits d·2^(n-1), at most
+// Config.MaxBackoff). Default: the type's, else the tier's. None: retry at once.
 func Backoff(d time.Duration) Option {
 	return func(o *enqueueOptions) {
-		if d < 0 {
-			o.errs = append(o.errs, "negative backoff")
+		if d <= 0 && d != None {
+			o.errs = append(o.errs, "backoff must be positive, or slaq.None to retry at once")
 		}
 		o.backoff = d
-		if d == 0 {
-			o.backoff = -1 // explicit: retry at once
+		if d > 0 {
+			o.backoff = ceilMs(d)
 		}
 	}
 }
 
-// Unique makes key an idempotency key: while a job enqueued with the same key less than ttl
-// ago exists in the store's memory of keys, Enqueue stores nothing and returns that job's id.
+// Unique makes key an idempotency key within the job's tier: while a job enqueued in the same
+// tier with the same key less than ttl ago is remembered, Enqueue stores nothing and returns
+// that job's id. The key is released when ttl passes or when its job is cancelled; completing
+// or failing does not release it, so a resent webhook never runs twice within ttl.
 // ttl <= 0 means DefaultUniqueTTL.
 func Unique(key string, ttl time.Duration) Option {
 	return func(o *enqueueOptions) {
@@ -81,17 +100,20 @@ func Unique(key string, ttl time.Duration) Option {
 			o.errs = append(o.errs, "empty unique key")
 		}
 		o.uniqueKey = key
-		o.uniqueTTL = ttl
+		o.uniqueTTL = ceilMs(ttl)
 	}
 }
 
-// Retention keeps the completed job readable for d; 0 deletes it on completion.
-// Default: Config.Retention.
+// Retention keeps the completed job readable for d. Default: the type's, else
+// Config.Retention. None: delete it on completion.
 func Retention(d time.Duration) Option {
 	return func(o *enqueueOptions) {
-		if d < 0 {
-			o.errs = append(o.errs, "negative retention")
+		if d <= 0 && d != None {
+			o.errs = append(o.errs, "retention must be positive, or slaq.None to delete on completion")
 		}
-		o.retention = &d
+		o.retention = d
+		if d > 0 {
+			o.retention = ceilMs(d)
+		}
 	}
 }

@@ -3,17 +3,21 @@
 // Jobs go to one of five tiers — CRITICAL (pickup < 1 s), HIGH (< 5 s), MEDIUM (< 30 s),
 // LOW (< 5 min) and BATCH (background) — and every tier has workers of its own, so a weekly
 // export or a bulk mailing can never delay a password reset or a payment webhook. Two forms of
-// sharing are options: upward help (on by default: an idle worker of a less urgent tier runs
-// urgent jobs when the urgent tier's workers are all busy) and elastic lending (off by default:
-// idle workers of an urgent tier run less urgent jobs while a Reserve of them stays idle).
+// sharing are on by default: upward help (an idle worker of a less urgent tier runs urgent jobs
+// when the urgent tier's workers are all busy) and elastic lending (idle workers of an urgent
+// tier run less urgent jobs, while a Reserve of them stays idle and only for borrowers whose
+// recent runs are short enough to give the worker back within the lender's SLA target).
 //
 // A [Client] enqueues jobs and, when it has a [Handler], runs them. Jobs live in a
 // [store.Store]: the embedded SQLite store (package store/sqlitestore) or Redis
 // (store/redisstore). Jobs whose attempts are exhausted move to a SQL dead-letter queue
-// (package dlq).
+// (package dlq). Every job event reaches [Observer]s through one stream, off the hot path.
 //
 // Delivery is at least once: a job runs once per attempt unless its process dies mid-run, in
 // which case it runs again after its lease expires, without spending an attempt.
+//
+// Settings use one convention: a zero value means the default, and [None] means zero itself
+// where zero is meaningful (no workers, no retention, no backoff).
 //
 // Times are milliseconds wherever they are stored.
 package slaq
@@ -57,10 +61,6 @@ type State = store.State
 type Clock interface {
 	Now() time.Time
 }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // Logger is the logging the client needs; *slog.Logger satisfies it.
 type Logger interface {

@@ -17,7 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slaqhq/slaq/bench"
+	"github.com/slaqhq/slaq/internal/bench"
 	"github.com/slaqhq/slaq/store/redisstore"
 )
 

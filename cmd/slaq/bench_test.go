@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/slaqhq/slaq/bench"
+	"github.com/slaqhq/slaq/internal/bench"
 )
 
 func TestBenchPlan(t *testing.T) {

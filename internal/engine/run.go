@@ -134,7 +134,7 @@ func (e *Engine) handBackUnfinished() int {
 				r.released = true
 				n++
 				e.acker.send(ackItem{
-					ack: store.Ack{Kind: store.AckRelease, ID: k.id, Tier: r.job.Tier, Now: ms(now), StartedAt: k.started},
+					ack: store.Ack{Kind: store.AckRelease, ID: k.id, Now: ms(now), StartedAt: k.started},
 					job: r.job, kind: EventReleased, runTime: now.Sub(r.began),
 				})
 			}
@@ -152,9 +152,9 @@ type outcomeOf struct {
 
 // outcome turns a run's result into the ack that records it.
 func (e *Engine) outcome(job *store.Job, err error, timedOut bool, timeout time.Duration, now time.Time) outcomeOf {
-	ack := store.Ack{ID: job.ID, Tier: job.Tier, Now: ms(now), StartedAt: job.StartedAt}
+	ack := store.Ack{ID: job.ID, Now: ms(now), StartedAt: job.StartedAt}
 	if err == nil {
-		ack.Kind, ack.Result = store.AckComplete, job.Result
+		ack.Kind, ack.Result, ack.KeepCompleted = store.AckComplete, job.Result, e.cfg.KeepCompleted
 		return outcomeOf{ack, EventCompleted}
 	}
 	if e.jobCtx.Err() != nil && !timedOut {

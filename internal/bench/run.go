@@ -21,8 +21,9 @@ const (
 	// VariantBulk and VariantSingle are W1's enqueue variants.
 	VariantBulk   = "bulk"
 	VariantSingle = "single"
-	// VariantTiers (own workers per tier, no sharing) and VariantElastic (with elastic
-	// lending) are W3's.
+	// W3's variants: VariantTiers (own workers per tier, no sharing), VariantDefault (slaq's
+	// defaults: upward help and lending on, LOW and BATCH capped at their own workers) and
+	// VariantElastic (lending, with LOW and BATCH allowed to borrow beyond their workers).
 	VariantTiers   = "tiers"
 	VariantElastic = "elastic"
 )
@@ -38,7 +39,7 @@ type Workload struct {
 var Workloads = []Workload{
 	{W1, []string{VariantBulk, VariantSingle}, runW1},
 	{W2, []string{VariantDefault}, runW2},
-	{W3, []string{VariantTiers, VariantElastic}, runW3},
+	{W3, []string{VariantTiers, VariantDefault, VariantElastic}, runW3},
 	{W4, []string{VariantDefault}, runW4},
 	{W5, []string{VariantDefault}, runW5},
 }

@@ -6,7 +6,7 @@ import (
 	"log"
 	"os"
 
-	"github.com/slaqhq/slaq/bench"
+	"github.com/slaqhq/slaq/internal/bench"
 )
 
 // Run one workload in this process with shrunken parameters and print its table.

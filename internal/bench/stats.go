@@ -4,18 +4,13 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/slaqhq/slaq/internal/engine"
 )
 
-// percentile returns the nearest-rank p-th percentile of sorted (WORKLOADS: percentiles):
-// sorted[ceil(p/100 * n) - 1]. It returns 0 for no samples.
-func percentile(sorted []float64, p float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	k := int(math.Ceil(p/100*float64(n))) - 1
-	return sorted[min(max(k, 0), n-1)]
-}
+// percentile is the nearest-rank p-th percentile of sorted (WORKLOADS: percentiles), the
+// same definition the engine's latency windows use.
+var percentile = engine.Percentile
 
 // distribution adds name_p50, name_p99, name_max and name_mean of samples to r.
 func (r *Result) distribution(name string, samples []float64) {

@@ -19,8 +19,9 @@ const (
 
 // runW3 is W3, SLA isolation: CRITICAL jobs arrive at a steady rate, open loop, while LOW and
 // BATCH work through a backlog of slow jobs. Variant tiers gives every tier its own workers
-// with no sharing; elastic lets idle workers of the urgent tiers run backlog jobs while each
-// keeps its Reserve idle.
+// with no sharing; default is slaq's default configuration; elastic lets idle workers of the
+// urgent tiers run backlog jobs beyond LOW's and BATCH's own workers, while each keeps its
+// Reserve idle.
 func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 	w := p.W3
 	nCrit := int(float64(w.CriticalRate) * w.Window.Seconds())
@@ -35,15 +36,25 @@ func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 		names(w3Batch):    newRecorder(w.BacklogJobs),
 	}
 	h := &handler{queues: recs}
-	cfg := slaq.Config{Handler: h, NoUpwardHelp: true, Elastic: variant == VariantElastic, Tiers: map[slaq.Tier]slaq.TierConfig{}}
+	cfg := slaq.Config{Handler: h, Tiers: map[slaq.Tier]slaq.TierConfig{}}
+	switch variant {
+	case VariantTiers:
+		cfg.NoUpwardHelp, cfg.NoLending = true, true
+	case VariantElastic:
+		cfg.NoUpwardHelp = true
+	}
 	var workers, reserves []string
 	for i, t := range slaq.Tiers {
-		cfg.Tiers[t] = slaq.TierConfig{Workers: w.Tiers[i].Workers}
+		tc := slaq.TierConfig{Workers: w.Tiers[i].Workers}
+		if variant == VariantElastic && (t == slaq.Low || t == slaq.Batch) {
+			tc.MaxWorkers = slaq.None // LOW and BATCH may borrow beyond their own workers
+		}
+		cfg.Tiers[t] = tc
 		workers = append(workers, fmt.Sprintf("%s=%d", names(i), w.Tiers[i].Workers))
 		reserves = append(reserves, fmt.Sprintf("%s=%d", names(i), min(slaq.DefaultTierConfig(t).Reserve, w.Tiers[i].Workers)))
 	}
 	e.res.setConfig("workers", strings.Join(workers, " "))
-	if cfg.Elastic {
+	if !cfg.NoLending {
 		e.res.setConfig("reserve", strings.Join(reserves, " "))
 	}
 	c, err := e.client(cfg)
