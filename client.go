@@ -36,6 +36,8 @@ type Client struct {
 	eng   *engine.Engine
 	maint []maint.Service
 	mover *maint.Mover
+
+	testSignals bool // set by tests (export_test.go): Start initialises the engine's test signals
 }
 
 // New returns a client on st with cfg (see [Config] for defaults); an unusable cfg gives an

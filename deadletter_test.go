@@ -97,8 +97,12 @@ func TestExhaustedJobsAreDeadLettered(t *testing.T) {
 				})
 				moved := make(chan string, 10)
 				c := newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead,
-					OnDeadLetter: func(j *slaq.Job) { moved <- j.ID },
-					Tiers:        map[slaq.Tier]slaq.TierConfig{slaq.Medium: {MaxAttempts: 3, Backoff: time.Millisecond}}})
+					Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) {
+						if e.Kind == slaq.EventDeadLettered {
+							moved <- e.Job.ID
+						}
+					})},
+					Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Medium: {MaxAttempts: 3, Backoff: time.Millisecond}}})
 				ctx := context.Background()
 				id, err := c.Enqueue(ctx, "export_transactions", map[string]int{"user": 7}, slaq.WithTier(slaq.Medium))
 				if err != nil {
@@ -165,12 +169,18 @@ func TestDeadLetterMoveIsIdempotent(t *testing.T) {
 		if err != nil || len(res.Jobs) != 1 {
 			t.Fatalf("fetch: %v, %v", res, err)
 		}
-		if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: j.ID, Tier: slaq.Low, Now: now, Error: "boom"}}); err != nil {
+		if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: j.ID, Now: now, Error: "boom"}}); err != nil {
 			t.Fatal(err)
 		}
-		deadJobs, _ := st.Dead(ctx, slaq.Low, 10)
+		deadJobs, err := st.Failed(ctx, slaq.Low, 10)
+		if err != nil || len(deadJobs) != 1 {
+			t.Fatalf("failed jobs before the move: %d, %v; want 1", len(deadJobs), err)
+		}
 		if err := dead.Add(ctx, deadJobs); err != nil { // step one, then "crash"
 			t.Fatal(err)
+		}
+		if n, err := dead.Count(ctx, dlq.Filter{}); err != nil || n != 1 {
+			t.Fatalf("%d rows after step one, %v; want 1", n, err)
 		}
 		mux := slaq.NewServeMux()
 		newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead})
@@ -303,4 +313,24 @@ func (p *switchProxy) forward(c net.Conn) {
 	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
 	_, _ = io.Copy(c, up)
 	_ = c.Close()
+}
+
+// Client.Job reports a dead-letter database that does not answer as an error, never as
+// "not found": an operator must not be told a job does not exist while PostgreSQL is down.
+func TestJobLookupDuringDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	proxy := newSwitchProxy(t, "127.0.0.1:5432")
+	dead := openDLQ(t, pgSchema(t, proxy.addr()))
+	c := newClient(t, openEmbedded(t), slaq.Config{DeadLetters: dead})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	missing := store.NewID(slaq.High, time.Now().UnixMilli())
+	if _, err := c.Job(ctx, missing); !errors.Is(err, slaq.ErrNotFound) {
+		t.Fatalf("with the database up: err = %v, want ErrNotFound", err)
+	}
+	proxy.setUp(false)
+	_, err := c.Job(ctx, missing)
+	if err == nil || errors.Is(err, slaq.ErrNotFound) {
+		t.Fatalf("with the database down: err = %v, want an error that is not ErrNotFound", err)
+	}
 }

@@ -79,7 +79,7 @@ func TestEveryJobRunsExactlyOnce(t *testing.T) {
 			done.Add(1)
 			return nil
 		})
-		c := newClient(t, open(t), slaq.Config{Handler: mux, Retention: -1})
+		c := newClient(t, open(t), slaq.Config{Handler: mux, Retention: slaq.None})
 		reqs := make([]slaq.Request, n)
 		for i := range reqs {
 			reqs[i] = slaq.Request{Type: "count", Payload: map[string]int{"i": i},
@@ -235,12 +235,24 @@ func TestBadInputStoresNothing(t *testing.T) {
 			{"zero timeout", "t", nil, []slaq.Option{slaq.Timeout(0)}},
 			{"empty unique key", "t", nil, []slaq.Option{slaq.Unique("", time.Minute)}},
 			{"unencodable payload", "t", make(chan int), nil},
+			{"invalid UTF-8 inside a JSON string", "t", []byte("{\"name\":\"\xff\xfe\"}"), nil},
+			{"type with NUL", "send\x00email", nil, nil},
+			{"type not UTF-8", "send\xffemail", nil, nil},
+			{"type over the length limit", strings.Repeat("t", 3000), nil, nil},
+			{"unique key with NUL", "t", nil, []slaq.Option{slaq.Unique("a\x00b", time.Minute)}},
+			{"tier 0", "t", nil, []slaq.Option{slaq.WithTier(0)}},
+			{"negative retention", "t", nil, []slaq.Option{slaq.Retention(-time.Second)}},
+			{"zero backoff (say slaq.None)", "t", nil, []slaq.Option{slaq.Backoff(0)}},
 		}
 		for _, tc := range cases {
 			_, err := c.Enqueue(ctx, tc.typ, tc.payload, tc.opts...)
 			if !errors.Is(err, slaq.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", tc.name, err)
 			}
+		}
+		var nilCtx context.Context // the bad input under test
+		if _, err := c.Enqueue(nilCtx, "t", nil); !errors.Is(err, slaq.ErrInvalid) {
+			t.Errorf("nil context: err = %v, want ErrInvalid", err)
 		}
 		_, err := c.EnqueueBulk(ctx, []slaq.Request{{Type: "ok"}, {Type: "bad", Payload: []byte("nope")}})
 		if !errors.Is(err, slaq.ErrInvalid) {
@@ -421,6 +433,137 @@ func TestRetentionCleaner(t *testing.T) {
 			if j, err := c.Job(ctx, id); err != nil || j.State != store.StateCompleted {
 				t.Fatalf("a recent completed job was cleaned: %v", err)
 			}
+		}
+	})
+}
+
+// Sub-millisecond durations round up to a whole millisecond instead of becoming 0 (which
+// would silently mean "the tier's default").
+func TestSubMillisecondDurationsRoundUp(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, openEmbedded(t), slaq.Config{})
+	id, err := c.Enqueue(context.Background(), "t", nil, slaq.Timeout(500*time.Microsecond), slaq.Backoff(1500*time.Microsecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := c.Job(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.TimeoutMs != 1 || j.BackoffMs != 2 {
+		t.Fatalf("timeout %d ms, backoff %d ms; want 1 and 2", j.TimeoutMs, j.BackoffMs)
+	}
+}
+
+// KeepCompleted holds as jobs complete, without waiting for the cleaner (set here to an hour).
+func TestKeepCompletedAsJobsComplete(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
+		c := newClient(t, open(t), slaq.Config{Handler: mux, CleanInterval: time.Hour, KeepCompleted: 3})
+		ctx := context.Background()
+		var ids []string
+		for range 5 {
+			id, err := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.Low))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, c, id, store.StateCompleted)
+			ids = append(ids, id)
+		}
+		for i, id := range ids {
+			_, err := c.Job(ctx, id)
+			if gone := errors.Is(err, slaq.ErrNotFound); gone != (i < 2) {
+				t.Errorf("job %d: err %v; want the two oldest gone and the rest kept", i, err)
+			}
+		}
+	})
+}
+
+// Settings say None for zero: a tier with no workers of its own still has its jobs run by
+// helpers; zero fields take defaults; bad values are refused.
+func TestConfigConventions(t *testing.T) {
+	t.Parallel()
+	bad := []slaq.Config{
+		{Tiers: map[slaq.Tier]slaq.TierConfig{slaq.High: {Workers: -5}}},
+		{Tiers: map[slaq.Tier]slaq.TierConfig{9: {}}},
+		{Retention: -time.Minute},
+		{ShutdownGrace: -time.Second},
+		{Types: map[string]slaq.TypeConfig{"x": {Tier: 7}}},
+	}
+	for i, cfg := range bad {
+		if _, err := slaq.New(openEmbedded(t), cfg); !errors.Is(err, slaq.ErrInvalidConfig) {
+			t.Errorf("config %d: err = %v, want ErrInvalidConfig", i, err)
+		}
+	}
+	mux := slaq.NewServeMux()
+	mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
+	c := newClient(t, openEmbedded(t), slaq.Config{Handler: mux,
+		Tiers: map[slaq.Tier]slaq.TierConfig{slaq.High: {Workers: slaq.None}}})
+	m, err := c.Metrics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["HIGH"].Workers != 0 || m["CRITICAL"].Workers != 20 || m["BATCH"].MaxWorkers != 1 {
+		t.Fatalf("workers: HIGH %d, CRITICAL %d, BATCH max %d; want 0, 20, 1", m["HIGH"].Workers, m["CRITICAL"].Workers, m["BATCH"].MaxWorkers)
+	}
+	id, err := c.Enqueue(context.Background(), "noop", nil, slaq.WithTier(slaq.High))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, id, store.StateCompleted) // run by a helping worker
+}
+
+// Every event reaches the observers, in order per job, and a stuck observer never slows the
+// workers: what it cannot take is dropped and counted.
+func TestEvents(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
+		mux.HandleFunc("flaky", func(ctx context.Context, j *slaq.Job) error {
+			if j.Attempts == 0 {
+				return errors.New("first try fails")
+			}
+			return nil
+		})
+		events := make(chan slaq.Event, 100)
+		block := make(chan struct{})
+		var blocked atomic.Int32
+		stuck := slaq.ObserverFunc(func(e slaq.Event) {
+			if blocked.Add(1) == 1 {
+				<-block
+			}
+		})
+		c := newClient(t, open(t), slaq.Config{Handler: mux, EventBuffer: 4,
+			Tiers:     map[slaq.Tier]slaq.TierConfig{slaq.High: {Backoff: time.Millisecond}},
+			Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) { events <- e }), stuck}})
+		ctx := context.Background()
+		id, err := c.Enqueue(ctx, "flaky", nil, slaq.WithTier(slaq.High))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first event blocks the stuck observer: later events queue (4) and then drop,
+		// while the jobs keep running.
+		var ids []string
+		for range 20 {
+			nid, err := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.High))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, nid)
+		}
+		for _, nid := range append(ids, id) {
+			waitState(t, c, nid, store.StateCompleted)
+		}
+		if c.EventsDropped() == 0 {
+			t.Fatal("no events dropped behind a stuck observer")
+		}
+		close(block)
+		got := <-events
+		if got.Kind != slaq.EventEnqueued || got.Job.ID != id {
+			t.Fatalf("first event %v for %s; want enqueued for %s", got.Kind, got.Job.ID, id)
 		}
 	})
 }

@@ -44,6 +44,10 @@ func (c *Client) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slaq: start: %w", err)
 	}
+	if c.testSignals {
+		e.Signals.FetcherIdle.Init()
+		e.Signals.SlotWait.Init()
+	}
 	var rescueEvery [NumTiers]time.Duration
 	for i, ts := range r.tiers {
 		rescueEvery[i] = ts.RescueEvery

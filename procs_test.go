@@ -49,7 +49,7 @@ func TestChildProcess(t *testing.T) {
 		return nil
 	})
 	say("ready") // before Start: a job may start at once, and its line must come after this one
-	newClient(t, st, slaq.Config{Handler: mux, Retention: -1, Tiers: childTiers})
+	newClient(t, st, slaq.Config{Handler: mux, Retention: slaq.None, Tiers: childTiers})
 	select {} // until killed
 }
 

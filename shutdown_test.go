@@ -60,9 +60,11 @@ func TestStuckHandlerIsAbandoned(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		stuck := newGate()
+		returned := make(chan struct{})
 		mux := slaq.NewServeMux()
 		mux.HandleFunc("stuck", func(ctx context.Context, j *slaq.Job) error {
 			<-stuck.open // ignores ctx
+			defer close(returned)
 			return nil
 		})
 		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
@@ -80,10 +82,23 @@ func TestStuckHandlerIsAbandoned(t *testing.T) {
 		// LOW's only worker is free again, though the stuck handler still runs.
 		next, _ := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.Low))
 		waitState(t, c, next, store.StateCompleted)
-		stuck.release() // the late "success" is dropped
-		m, _ := c.Metrics(ctx)
-		if m["LOW"].Completed != 1 || m["LOW"].Failed != 1 {
-			t.Fatalf("LOW completed %d failed %d; want 1 and 1", m["LOW"].Completed, m["LOW"].Failed)
+		stuck.release() // the late "success" must be dropped
+		<-returned
+		// Outcomes are recorded in order: once two later LOW jobs completed, a late outcome of
+		// the stuck run, had it been sent, would have been recorded too.
+		for range 2 {
+			later, _ := c.Enqueue(ctx, "noop", nil, slaq.WithTier(slaq.Low))
+			waitState(t, c, later, store.StateCompleted)
+		}
+		m, err := c.Metrics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m["LOW"].Completed != 3 || m["LOW"].Failed != 1 {
+			t.Fatalf("LOW completed %d failed %d; want 3 and 1 (the stuck run's late success dropped)", m["LOW"].Completed, m["LOW"].Failed)
+		}
+		if j, err := c.Job(ctx, id); err != nil || j.State != store.StateFailed {
+			t.Fatalf("abandoned job after its handler returned: %+v, %v; want still failed", j, err)
 		}
 	})
 }

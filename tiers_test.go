@@ -46,10 +46,10 @@ func TestCriticalIsIsolatedFromBacklog(t *testing.T) {
 		mux.HandleFunc("export", func(ctx context.Context, j *slaq.Job) error { return backlog.wait(ctx, j.ID) })
 		mux.HandleFunc("otp", func(ctx context.Context, j *slaq.Job) error { criticalDone.Add(1); return nil })
 		st := open(t)
-		producer := newClient(t, st, slaq.Config{Retention: -1})
+		producer := newClient(t, st, slaq.Config{Retention: slaq.None})
 		enqueueN(t, producer, "export", slaq.Batch, 200)
 		enqueueN(t, producer, "export", slaq.Low, 200)
-		c := newClient(t, st, slaq.Config{Handler: mux, Retention: -1})
+		c := newClient(t, st, slaq.Config{Handler: mux, Retention: slaq.None})
 		backlog.expectEntered(t, 3) // LOW's 2 workers and BATCH's 1 are all busy
 
 		const n = 50
@@ -110,41 +110,99 @@ func TestUpwardHelp(t *testing.T) {
 	})
 }
 
+// startWithSignals starts a client on st with cfg and the engine's test signals, and stops it
+// when the test ends.
+func startWithSignals(t *testing.T, st store.Store, cfg slaq.Config) *slaq.Client {
+	t.Helper()
+	c, err := slaq.New(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := slaq.StartWithSignals(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Stop(ctx)
+	})
+	return c
+}
+
+// expectNoMoreSlots waits until every tier but busy's fetcher has gone idle (so every idle
+// worker is offered for help or lending) and then checks that busy's fetcher can take no
+// slot: it cannot start another job until something changes. This replaces a quiet window.
+func expectNoMoreSlots(t *testing.T, c *slaq.Client, busy slaq.Tier) {
+	t.Helper()
+	for _, tier := range slaq.Tiers {
+		if tier == busy {
+			continue
+		}
+		if err := slaq.WaitFetcherIdle(c, tier, 10*time.Second); err != nil {
+			t.Fatalf("%s fetcher never went idle: %v", tier, err)
+		}
+	}
+	if n := slaq.Grantable(c, busy); n != 0 {
+		t.Fatalf("%s could take %d more slots with every other fetcher idle", busy, n)
+	}
+}
+
 // Without lending, a saturated LOW tier never borrows idle workers of more urgent tiers.
 // (Upward help lets an idle BATCH worker run LOW jobs; BATCH is kept busy here.)
-func TestNoDownwardSharingByDefault(t *testing.T) {
+func TestNoDownwardSharingWithoutLending(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		g := newGate()
 		defer g.release()
 		mux := slaq.NewServeMux()
 		mux.HandleFunc("hold", func(ctx context.Context, j *slaq.Job) error { return g.wait(ctx, j.ID) })
-		mux.HandleFunc("noop", func(ctx context.Context, j *slaq.Job) error { return nil })
 		st := open(t)
 		producer := newClient(t, st, slaq.Config{})
 		enqueueN(t, producer, "hold", slaq.Batch, 1) // BATCH is busy too, so it has no idle worker to help LOW
 		enqueueN(t, producer, "hold", slaq.Low, 20)
-		c := newClient(t, st, slaq.Config{Handler: mux})
+		c := startWithSignals(t, st, slaq.Config{Handler: mux, NoLending: true,
+			Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Low: {MaxWorkers: slaq.None}}})
 		g.expectEntered(t, 3)
-		// Run work through every more urgent tier, so each fetcher has looked and gone idle.
-		for _, tier := range []slaq.Tier{slaq.Critical, slaq.High, slaq.Medium} {
-			id, _ := c.Enqueue(context.Background(), "noop", nil, slaq.WithTier(tier))
-			waitState(t, c, id, store.StateCompleted)
-		}
-		select {
-		case id := <-g.entered:
-			t.Fatalf("a third LOW job (%s) started on a borrowed worker", id)
-		case <-time.After(200 * time.Millisecond):
-		}
+		expectNoMoreSlots(t, c, slaq.Low)
 		if m, _ := c.Metrics(context.Background()); m["LOW"].Running != 2 {
 			t.Fatalf("LOW running %d, want 2", m["LOW"].Running)
 		}
 	})
 }
 
-// With elastic lending, idle CRITICAL workers run LOW jobs but Reserve of them stay idle, so
-// CRITICAL work still starts at once.
-func TestElasticLendingKeepsReserve(t *testing.T) {
+// By default LOW and BATCH run at most their own workers' worth of jobs, lending or not: one
+// BATCH worker means backups never run two at a time.
+func TestLowAndBatchWorkersAreCapsByDefault(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		g := newGate()
+		defer g.release()
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("hold", func(ctx context.Context, j *slaq.Job) error { return g.wait(ctx, j.ID) })
+		mux.HandleFunc("quick", func(ctx context.Context, j *slaq.Job) error { return nil })
+		st := open(t)
+		c := startWithSignals(t, st, slaq.Config{Handler: mux})
+		// Short runs first, so the lending rule would allow lending if the cap did not hold.
+		for _, tier := range []slaq.Tier{slaq.Low, slaq.Batch} {
+			for _, id := range enqueueN(t, c, "quick", tier, 3) {
+				waitState(t, c, id, store.StateCompleted)
+			}
+		}
+		enqueueN(t, c, "hold", slaq.Batch, 5)
+		enqueueN(t, c, "hold", slaq.Low, 10)
+		g.expectEntered(t, 3)
+		expectNoMoreSlots(t, c, slaq.Batch)
+		expectNoMoreSlots(t, c, slaq.Low)
+		m, _ := c.Metrics(context.Background())
+		if m["BATCH"].Running != 1 || m["LOW"].Running != 2 {
+			t.Fatalf("BATCH running %d (want 1), LOW running %d (want 2)", m["BATCH"].Running, m["LOW"].Running)
+		}
+	})
+}
+
+// With lending (the default), idle CRITICAL workers run LOW jobs whose runs are short, but
+// Reserve of them stay idle, so CRITICAL work still starts at once.
+func TestLendingKeepsReserve(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
 		g := newGate()
@@ -152,23 +210,23 @@ func TestElasticLendingKeepsReserve(t *testing.T) {
 		var critical atomic.Int32
 		mux := slaq.NewServeMux()
 		mux.HandleFunc("hold", func(ctx context.Context, j *slaq.Job) error { return g.wait(ctx, j.ID) })
+		mux.HandleFunc("quick", func(ctx context.Context, j *slaq.Job) error { return nil })
 		mux.HandleFunc("otp", func(ctx context.Context, j *slaq.Job) error { critical.Add(1); return nil })
-		c := newClient(t, open(t), slaq.Config{Handler: mux, Elastic: true, NoUpwardHelp: true,
+		c := startWithSignals(t, open(t), slaq.Config{Handler: mux, NoUpwardHelp: true,
 			Tiers: map[slaq.Tier]slaq.TierConfig{
 				slaq.Critical: {Workers: 4, Reserve: 2}, slaq.High: {Workers: 1, Reserve: 1},
-				slaq.Medium: {Workers: 1, Reserve: 1}, slaq.Low: {Workers: 1}, slaq.Batch: {Workers: 1, MaxWorkers: 1},
+				slaq.Medium: {Workers: 1, Reserve: 1}, slaq.Low: {Workers: 1, MaxWorkers: slaq.None}, slaq.Batch: {Workers: 1},
 			}})
+		for _, id := range enqueueN(t, c, "quick", slaq.Low, 2) { // LOW's recent runs are short
+			waitState(t, c, id, store.StateCompleted)
+		}
 		enqueueN(t, c, "hold", slaq.Low, 20)
 		// LOW's own worker plus the 2 CRITICAL workers above the reserve.
 		g.expectEntered(t, 3)
-		select {
-		case id := <-g.entered:
-			t.Fatalf("a fourth LOW job (%s) started: the reserve was lent", id)
-		case <-time.After(200 * time.Millisecond):
-		}
+		expectNoMoreSlots(t, c, slaq.Low)
 		m, _ := c.Metrics(context.Background())
-		if m["LOW"].Running != 3 || m["CRITICAL"].Busy != 2 {
-			t.Fatalf("LOW running %d (want 3), CRITICAL busy %d (want 2)", m["LOW"].Running, m["CRITICAL"].Busy)
+		if m["LOW"].Running != 3 || m["CRITICAL"].Busy != 2 || m["CRITICAL"].Lent != 2 {
+			t.Fatalf("LOW running %d (want 3), CRITICAL busy %d lent %d (want 2, 2)", m["LOW"].Running, m["CRITICAL"].Busy, m["CRITICAL"].Lent)
 		}
 		for range 2 {
 			if _, err := c.Enqueue(context.Background(), "otp", nil, slaq.WithTier(slaq.Critical)); err != nil {
@@ -176,6 +234,73 @@ func TestElasticLendingKeepsReserve(t *testing.T) {
 			}
 		}
 		waitFor(t, 10*time.Second, "CRITICAL to run on its reserve", func() bool { return critical.Load() == 2 })
+	})
+}
+
+// The lending rule: a storm of short HIGH jobs borrows CRITICAL's idle workers and drains;
+// HIGH jobs that run for seconds never do, so a burst of 20 CRITICAL jobs then still starts
+// within CRITICAL's SLA on its own workers.
+func TestLendingFollowsRunTimes(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		t.Run("short runs borrow", func(t *testing.T) {
+			t.Parallel()
+			g := newGate()
+			defer g.release()
+			mux := slaq.NewServeMux()
+			mux.HandleFunc("quick", func(ctx context.Context, j *slaq.Job) error { return nil })
+			mux.HandleFunc("webhook", func(ctx context.Context, j *slaq.Job) error { return g.wait(ctx, j.ID) })
+			c := startWithSignals(t, open(t), slaq.Config{Handler: mux, NoUpwardHelp: true})
+			for _, id := range enqueueN(t, c, "quick", slaq.High, 3) {
+				waitState(t, c, id, store.StateCompleted)
+			}
+			enqueueN(t, c, "webhook", slaq.High, 40)
+			// HIGH's 10 workers, plus CRITICAL's 20 less its reserve of 4.
+			g.expectEntered(t, 26)
+			expectNoMoreSlots(t, c, slaq.High)
+			if m, _ := c.Metrics(context.Background()); m["CRITICAL"].Lent != 16 {
+				t.Fatalf("CRITICAL lent %d workers, want 16", m["CRITICAL"].Lent)
+			}
+		})
+		t.Run("long runs do not", func(t *testing.T) {
+			t.Parallel()
+			g := newGate()
+			defer g.release()
+			var burst atomic.Int32
+			var slowest atomic.Int64
+			mux := slaq.NewServeMux()
+			mux.HandleFunc("slow_gateway", func(ctx context.Context, j *slaq.Job) error {
+				if j.Attempts == 0 && tierOf(t, j) == "warm" {
+					time.Sleep(1100 * time.Millisecond) // the job's work: longer than CRITICAL's SLA
+					return nil
+				}
+				return g.wait(ctx, j.ID)
+			})
+			mux.HandleFunc("otp", func(ctx context.Context, j *slaq.Job) error {
+				if d := time.Since(time.UnixMilli(j.RunAt)); d.Milliseconds() > slowest.Load() {
+					slowest.Store(d.Milliseconds())
+				}
+				burst.Add(1)
+				return nil
+			})
+			c := startWithSignals(t, open(t), slaq.Config{Handler: mux, NoUpwardHelp: true})
+			id, err := c.Enqueue(context.Background(), "slow_gateway", map[string]string{"q": "warm"}, slaq.WithTier(slaq.High))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitState(t, c, id, store.StateCompleted)
+			enqueueN(t, c, "slow_gateway", slaq.High, 30)
+			g.expectEntered(t, 10) // HIGH's own workers only
+			expectNoMoreSlots(t, c, slaq.High)
+			if m, _ := c.Metrics(context.Background()); m["CRITICAL"].Lent != 0 || m["HIGH"].Running != 10 {
+				t.Fatalf("CRITICAL lent %d (want 0), HIGH running %d (want 10)", m["CRITICAL"].Lent, m["HIGH"].Running)
+			}
+			enqueueN(t, c, "otp", slaq.Critical, 20)
+			waitFor(t, 10*time.Second, "the CRITICAL burst", func() bool { return burst.Load() == 20 })
+			if s := slowest.Load(); s > 1000 {
+				t.Fatalf("slowest CRITICAL pickup %d ms, over the 1 s SLA", s)
+			}
+		})
 	})
 }
 

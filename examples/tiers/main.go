@@ -74,10 +74,14 @@ func run() error {
 
 	deadLettered := make(chan *slaq.Job, 1)
 	c, err := slaq.New(st, slaq.Config{
-		Handler:      mux,
-		DeadLetters:  dead,
-		OnDeadLetter: func(j *slaq.Job) { deadLettered <- j },
-		Tiers:        map[slaq.Tier]slaq.TierConfig{slaq.High: {Backoff: 100 * time.Millisecond}},
+		Handler:     mux,
+		DeadLetters: dead,
+		Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) {
+			if e.Kind == slaq.EventDeadLettered {
+				deadLettered <- e.Job
+			}
+		})},
+		Tiers: map[slaq.Tier]slaq.TierConfig{slaq.High: {Backoff: 100 * time.Millisecond}},
 	})
 	if err != nil {
 		return err

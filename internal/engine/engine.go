@@ -218,3 +218,11 @@ func (e *Engine) emit(ev Event) {
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// Grantable returns how many slots tier t's fetcher could take right now (up to FetchBatch).
+// Tests use it to show that, with every other fetcher idle, a tier can start nothing more.
+func (e *Engine) Grantable(t store.Tier) int {
+	e.slots.mu.Lock()
+	defer e.slots.mu.Unlock()
+	return e.slots.plan(t.Index(), e.cfg.FetchBatch).total()
+}
