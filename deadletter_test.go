@@ -334,3 +334,51 @@ func TestJobLookupDuringDatabaseOutage(t *testing.T) {
 		t.Fatalf("with the database down: err = %v, want an error that is not ErrNotFound", err)
 	}
 }
+
+// One dead job whose row PostgreSQL refuses (a type with NUL, written past Enqueue's checks
+// straight into the store) never stops dead-lettering: it is set aside with its reason, and
+// every other dead job, in its tier and every other, reaches failed_jobs.
+func TestPoisonRowDoesNotStopDeadLettering(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
+		dead := openDLQ(t, pgSchema(t, ""))
+		st := open(t)
+		ctx := context.Background()
+		now := time.Now().UnixMilli()
+		poison := &store.Job{ID: store.NewID(slaq.High, now), Type: "bad\x00type", Tier: slaq.High, Payload: []byte(`{}`),
+			State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: now, CreatedAt: now}
+		if _, err := st.Enqueue(ctx, now, []*store.Job{poison}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Fetch(ctx, store.FetchRequest{Tier: slaq.High, Limit: 1, Now: now, LeaseMs: 60000})
+		if err != nil || len(res.Jobs) != 1 {
+			t.Fatalf("fetch: %v, %v", res, err)
+		}
+		if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: poison.ID, Now: now, Error: "boom"}}); err != nil {
+			t.Fatal(err)
+		}
+		mux := slaq.NewServeMux()
+		mux.HandleFunc("charge", func(ctx context.Context, j *slaq.Job) error { return slaq.Permanent(errors.New("card declined")) })
+		c := newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead})
+		var ids []string
+		for _, tier := range slaq.Tiers {
+			ids = append(ids, enqueueN(t, c, "charge", tier, 4)...)
+		}
+		waitFor(t, 20*time.Second, "every ordinary dead job to reach failed_jobs", func() bool {
+			n, err := dead.Count(ctx, dlq.Filter{})
+			return err == nil && n == len(ids)
+		})
+		for _, id := range ids {
+			if _, err := dead.Get(ctx, id); err != nil {
+				t.Fatalf("dead job %s: %v", id, err)
+			}
+		}
+		aside := c.DeadLettersSetAside()
+		if _, ok := aside[poison.ID]; !ok || len(aside) != 1 {
+			t.Fatalf("set aside: %v; want only the poison job %s", aside, poison.ID)
+		}
+		if j, err := st.Get(ctx, poison.ID); err != nil || j.State != store.StateFailed {
+			t.Fatalf("poison job: %+v, %v; want it kept failed in the store", j, err)
+		}
+	})
+}

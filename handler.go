@@ -2,6 +2,7 @@ package slaq
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 )
@@ -89,4 +90,17 @@ func (m *ServeMux) ProcessJob(ctx context.Context, job *Job) error {
 		h = mw[i](h)
 	}
 	return h.ProcessJob(ctx, job)
+}
+
+// JSONHandler adapts a function taking a decoded payload to a [Handler]: the job's payload is
+// decoded into a T with encoding/json, and a payload that does not decode fails the job
+// permanently (retrying cannot fix it).
+func JSONHandler[T any](f func(ctx context.Context, job *Job, payload T) error) Handler {
+	return HandlerFunc(func(ctx context.Context, job *Job) error {
+		var p T
+		if err := json.Unmarshal(job.Payload, &p); err != nil {
+			return Permanent(fmt.Errorf("decode %s payload: %w", job.Type, err))
+		}
+		return f(ctx, job, p)
+	})
 }
