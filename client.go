@@ -64,8 +64,8 @@ func (c *Client) Store() store.Store { return c.st }
 // wraps [ErrNotFound] when neither has it; any other error means a store or database failed
 // to answer.
 func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
-	if ctx == nil {
-		return nil, errors.New("slaq: job: nil context")
+	if err := checkCtx(ctx, "job"); err != nil {
+		return nil, err
 	}
 	j, err := c.st.Get(ctx, id)
 	if err == nil {
@@ -94,6 +94,9 @@ type ListPage = store.ListPage
 // List returns one page of a tier's jobs in one state (waiting, delayed, active, completed,
 // or failed and not yet moved to the dead-letter queue). Bad requests wrap [ErrInvalid].
 func (c *Client) List(ctx context.Context, req ListRequest) (ListPage, error) {
+	if err := checkCtx(ctx, "list"); err != nil {
+		return ListPage{}, err
+	}
 	if !req.Tier.Valid() {
 		return ListPage{}, fmt.Errorf("slaq: list: %w", invalid("unknown tier %d", req.Tier))
 	}
@@ -116,6 +119,9 @@ func (c *Client) List(ctx context.Context, req ListRequest) (ListPage, error) {
 // wraps [ErrNotFound] for an unknown job and [ErrNotCancellable] for one that runs, finished
 // or failed.
 func (c *Client) Cancel(ctx context.Context, id string) error {
+	if err := checkCtx(ctx, "cancel"); err != nil {
+		return err
+	}
 	if err := c.st.Cancel(ctx, id); err != nil {
 		return fmt.Errorf("slaq: cancel %s: %w", id, err)
 	}
@@ -124,6 +130,9 @@ func (c *Client) Cancel(ctx context.Context, id string) error {
 
 // Ping checks that the store, and the dead-letter queue when it has a Ping method, answer.
 func (c *Client) Ping(ctx context.Context) error {
+	if err := checkCtx(ctx, "ping"); err != nil {
+		return err
+	}
 	if err := c.st.Ping(ctx); err != nil {
 		return fmt.Errorf("slaq: store: %w", err)
 	}
@@ -144,6 +153,9 @@ func (c *Client) Resume(ctx context.Context, t Tier) error { return c.setPaused(
 
 func (c *Client) setPaused(ctx context.Context, t Tier, paused bool) error {
 	verb := map[bool]string{true: "pause", false: "resume"}[paused]
+	if err := checkCtx(ctx, verb); err != nil {
+		return err
+	}
 	if !t.Valid() {
 		return fmt.Errorf("slaq: %s: %w", verb, invalid("unknown tier %d", t))
 	}

@@ -15,6 +15,9 @@ import (
 // may then run twice, never zero times. A job that runs again already (retried twice) only
 // loses its row.
 func (c *Client) RetryDeadLetter(ctx context.Context, id string) error {
+	if err := checkCtx(ctx, "retry dead letter"); err != nil {
+		return err
+	}
 	if c.cfg.DeadLetters == nil {
 		return errors.New("slaq: retry dead letter: the client has no dead-letter queue")
 	}
@@ -53,6 +56,9 @@ func (c *Client) RetryDeadLetter(ctx context.Context, id string) error {
 // DeleteDeadLetter deletes the dead-lettered job with id: its row, and its record if it is
 // still failed in the store. The error wraps [ErrNotFound] when neither held it.
 func (c *Client) DeleteDeadLetter(ctx context.Context, id string) error {
+	if err := checkCtx(ctx, "delete dead letter"); err != nil {
+		return err
+	}
 	tier, err := store.TierOfID(id)
 	if err != nil {
 		return fmt.Errorf("slaq: delete dead letter: %w", err)

@@ -37,8 +37,8 @@ func (c *Client) Enqueue(ctx context.Context, typ string, payload any, opts ...O
 // different tiers are stored tier by tier (each tier is its own Cluster slot), so a store
 // failure may leave some tiers stored and not others (the error wraps [ErrOutcomeUnknown]).
 func (c *Client) EnqueueBulk(ctx context.Context, reqs []Request) ([]string, error) {
-	if ctx == nil {
-		return nil, fmt.Errorf("slaq: enqueue: %w", invalid("nil context"))
+	if err := checkCtx(ctx, "enqueue"); err != nil {
+		return nil, err
 	}
 	if len(reqs) == 0 {
 		return nil, nil

@@ -1,6 +1,7 @@
 package slaq
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -63,6 +64,14 @@ func Snooze(d time.Duration) error {
 		d = 0
 	}
 	return &SnoozeError{After: d}
+}
+
+// checkCtx refuses a nil context, which would otherwise panic deep inside a store.
+func checkCtx(ctx context.Context, op string) error {
+	if ctx == nil {
+		return fmt.Errorf("slaq: %s: %w", op, invalid("nil context"))
+	}
+	return nil
 }
 
 func invalid(format string, args ...any) error {

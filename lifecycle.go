@@ -21,8 +21,8 @@ func (c *Client) Start(ctx context.Context) error {
 	if c.cfg.Handler == nil {
 		return errors.New("slaq: Start needs Config.Handler")
 	}
-	if ctx == nil {
-		return errors.New("slaq: Start: nil context")
+	if err := checkCtx(ctx, "start"); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -86,6 +86,9 @@ func (c *Client) Start(ctx context.Context) error {
 // ignored cancellation (their jobs were handed back and run again). Stop on a client that is
 // not running returns nil.
 func (c *Client) Stop(ctx context.Context) error {
+	if err := checkCtx(ctx, "stop"); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	e, services := c.eng, c.maint
 	c.maint = nil

@@ -36,6 +36,9 @@ type TierMetrics struct {
 // Metrics returns every tier's metrics, keyed by tier name (e.g. "CRITICAL"). Counts come
 // from O(1) store counters; workers and latency from this process.
 func (c *Client) Metrics(ctx context.Context) (map[string]TierMetrics, error) {
+	if err := checkCtx(ctx, "metrics"); err != nil {
+		return nil, err
+	}
 	counts, err := c.st.Counts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("slaq: metrics: %w", err)
