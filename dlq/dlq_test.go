@@ -20,7 +20,7 @@ var dlqCases = []struct {
 	{"add and get every field", testRoundTrip},
 	{"add the same job twice keeps one row", testAddTwice},
 	{"concurrent adds of one job keep one row", testAddConcurrent},
-	{"add rejects bad jobs and writes none", testAddRejects},
+	{"add fails on a nil job or an empty id and writes none", testAddRejects},
 	{"get a missing job", testGetMissing},
 	{"list and count filters", testListFilters},
 	{"list limit is capped", testListLimitCap},
@@ -190,35 +190,31 @@ func testAddConcurrent(t *testing.T, db *DB, _ string) {
 	}
 }
 
+// testAddRejects: a nil job or one without an id is a caller's bug that Add cannot report per
+// job; it fails the whole batch and writes nothing. (Jobs with an id that the queue refuses
+// are reported one by one: see TestAddRefusedRow.)
 func testAddRejects(t *testing.T, db *DB, _ string) {
 	tests := []struct {
 		name    string
-		mutate  func(j *store.Job)
+		bad     *store.Job
 		wantErr string
 	}{
-		{"nil job", nil, "nil job"},
-		{"empty id", func(j *store.Job) { j.ID = "" }, "empty job id"},
-		{"empty type", func(j *store.Job) { j.Type = "" }, "empty type"},
-		{"tier 0", func(j *store.Job) { j.Tier = 0 }, "invalid tier 0"},
-		{"tier 6", func(j *store.Job) { j.Tier = 6 }, "invalid tier 6"},
-		{"no finish time", func(j *store.Job) { j.FinishedAt = 0 }, "no FinishedAt"},
-		{"payload not JSON", func(j *store.Job) { j.Payload = []byte(`{"a":`) }, "payload is not valid"},
-		{"payload not UTF-8", func(j *store.Job) { j.Payload = []byte("\"\xff\"") }, "payload is not valid"},
+		{"nil job", nil, "dlq: add: job 1 is nil"},
+		{"empty id", deadJob("", "export", store.Batch, t0), "dlq: add: job 1 has an empty job id"},
 	}
 	for _, tt := range tests {
-		var bad *store.Job
-		if tt.mutate != nil {
-			bad = deadJob("5bad", "export", store.Batch, t0)
-			tt.mutate(bad)
-		}
 		good := deadJob("5good", "export", store.Batch, t0)
-		err := db.Add(t.Context(), []*store.Job{good, bad})
+		err := db.Add(t.Context(), []*store.Job{good, tt.bad})
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: Add = %v, want an error containing %q", tt.name, err, tt.wantErr)
 		}
+		var r rejecter
+		if errors.As(err, &r) {
+			t.Errorf("%s: Add = %v reports rejected jobs %v, want a plain error", tt.name, err, r.Rejected())
+		}
 	}
 	if n := mustCount(t, db, Filter{}); n != 0 {
-		t.Errorf("Count = %d after rejected batches, want 0: a batch is all or nothing", n)
+		t.Errorf("Count = %d after failed batches, want 0", n)
 	}
 }
 
