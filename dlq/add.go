@@ -32,10 +32,10 @@ ON CONFLICT (job_id) DO UPDATE SET
 //
 // One job the queue refuses never keeps the others out. Add refuses a job without a type, a
 // valid tier or a FinishedAt, or whose payload is neither empty nor valid JSON; the database
-// may refuse others (PostgreSQL: a type or unique key holding NUL or invalid UTF-8, a type too
-// long for its index). The jobs go in in one transaction; if the database refuses a row, Add
-// stores the jobs one by one. When it refused some jobs and stored all the others, Add returns
-// a [*RejectedError]: errors.As(err, &r) holds for r of type
+// may refuse others (PostgreSQL: a job id, type or unique key holding NUL or invalid UTF-8, a
+// type too long for its index). The jobs go in in one transaction; if the database refuses a
+// row, Add stores the jobs one by one. When it refused some jobs and stored all the others,
+// Add returns a [*RejectedError]: errors.As(err, &r) holds for r of type
 // interface{ Rejected() map[string]string }, which maps each refused job's id to the reason.
 // The caller should consider every other job moved and set the refused ones aside. Any other
 // error (connectivity, timeout, ctx, a nil job or a job without an id) means nothing is known

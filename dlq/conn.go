@@ -48,8 +48,10 @@ func (db *DB) failed(ctx, qctx context.Context, err error) error {
 		db.sql.SetMaxIdleConns(DefaultMaxOpenConns)
 	}
 	if errors.Is(qctx.Err(), context.DeadlineExceeded) {
-		if !errors.Is(err, context.DeadlineExceeded) { // e.g. driver.ErrBadConn from a failed liveness check
-			return fmt.Errorf("no answer within the query timeout of %v: %w (%w)", db.queryTimeout, err, qctx.Err())
+		if !errors.Is(err, context.DeadlineExceeded) {
+			// e.g. driver.ErrBadConn from a liveness check that the deadline cut short
+			return fmt.Errorf("no answer within the query timeout of %v: %w (%w)",
+				db.queryTimeout, err, qctx.Err())
 		}
 		return fmt.Errorf("no answer within the query timeout of %v: %w", db.queryTimeout, err)
 	}

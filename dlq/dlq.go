@@ -56,9 +56,9 @@ type Options struct {
 	// QueryTimeout bounds the database work of each method call on top of the caller's ctx:
 	// a call that gets no answer in time (a server or network path gone silent, a lock held
 	// too long) fails with an error wrapping context.DeadlineExceeded. It covers one call's
-	// statements, or transaction, as a whole; when [DB.Add] falls back to storing rows one by
-	// one, each row gets its own QueryTimeout. Migrations in Open are bounded by Open's ctx
-	// alone. 0 (the default) means [DefaultQueryTimeout]; a negative value is an error.
+	// statements, or transaction, as a whole, except that each row [DB.Add] stores one by one
+	// and each chunk [DB.Purge] deletes gets its own. Migrations in Open are bounded by Open's
+	// ctx alone. 0 (the default) means [DefaultQueryTimeout]; a negative value is an error.
 	QueryTimeout time.Duration
 }
 

@@ -26,6 +26,7 @@ var dlqCases = []struct {
 	{"list limit is capped", testListLimitCap},
 	{"delete", testDelete},
 	{"purge", testPurge},
+	{"purge more than one chunk", testPurgeChunks},
 	{"entry job re-enqueues fresh", testEntryJob},
 	{"db job returns the job as it died", testDBJob},
 	{"open twice migrates once", testOpenTwice},
@@ -361,6 +362,25 @@ func testPurge(t *testing.T, db *DB, _ string) {
 		if left := mustCount(t, db, Filter{}); left != tt.left {
 			t.Errorf("after Purge(%d) Count = %d, want %d", tt.olderThan, left, tt.left)
 		}
+	}
+}
+
+// testPurgeChunks purges more entries than one statement deletes: Purge must go on to the end.
+func testPurgeChunks(t *testing.T, db *DB, _ string) {
+	const old = 2*purgeChunk + 3
+	// One statement makes the rows, each "o<n>" failing at t0.
+	_, err := db.sql.ExecContext(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO failed_jobs (job_id, type, tier, failed_at) SELECT 'o' || i, 'export', 5, $2 FROM n`, old, t0)
+	if err != nil {
+		t.Fatalf("insert %d old rows: %v", old, err)
+	}
+	mustAdd(t, db, deadJob("new1", "export", store.Batch, t0+1), deadJob("new2", "export", store.Batch, t0+2))
+	n, err := db.Purge(t.Context(), t0+1)
+	if err != nil || n != old {
+		t.Fatalf("Purge = %d, %v; want %d, nil", n, err, old)
+	}
+	if left := mustCount(t, db, Filter{}); left != 2 {
+		t.Errorf("Count after Purge = %d, want 2", left)
 	}
 }
 

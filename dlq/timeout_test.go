@@ -99,6 +99,9 @@ func TestSilentPostgres(t *testing.T) {
 			checkSilentCall(t, "Add", tt.timeout, func(ctx context.Context) error {
 				return db.Add(ctx, []*store.Job{deadJob("1during", "otp", store.Critical, t0)})
 			})
+			if s := db.sql.Stats(); s.Idle != 0 {
+				t.Errorf("after the silent Add the pool keeps %d idle connections, want none: all are dead", s.Idle)
+			}
 			p.speak()
 			took, err := within(t, "Add after the path is back", tt.timeout+slack+5*time.Second, func() error {
 				return db.Add(context.Background(), []*store.Job{deadJob("1after", "otp", store.Critical, t0)})
