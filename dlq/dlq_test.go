@@ -20,12 +20,13 @@ var dlqCases = []struct {
 	{"add and get every field", testRoundTrip},
 	{"add the same job twice keeps one row", testAddTwice},
 	{"concurrent adds of one job keep one row", testAddConcurrent},
-	{"add rejects bad jobs and writes none", testAddRejects},
+	{"add fails on a nil job or an empty id and writes none", testAddRejects},
 	{"get a missing job", testGetMissing},
 	{"list and count filters", testListFilters},
 	{"list limit is capped", testListLimitCap},
 	{"delete", testDelete},
 	{"purge", testPurge},
+	{"purge more than one chunk", testPurgeChunks},
 	{"entry job re-enqueues fresh", testEntryJob},
 	{"db job returns the job as it died", testDBJob},
 	{"open twice migrates once", testOpenTwice},
@@ -190,35 +191,31 @@ func testAddConcurrent(t *testing.T, db *DB, _ string) {
 	}
 }
 
+// testAddRejects: a nil job or one without an id is a caller's bug that Add cannot report per
+// job; it fails the whole batch and writes nothing. (Jobs with an id that the queue refuses
+// are reported one by one: see TestAddRefusedRow.)
 func testAddRejects(t *testing.T, db *DB, _ string) {
 	tests := []struct {
 		name    string
-		mutate  func(j *store.Job)
+		bad     *store.Job
 		wantErr string
 	}{
-		{"nil job", nil, "nil job"},
-		{"empty id", func(j *store.Job) { j.ID = "" }, "empty job id"},
-		{"empty type", func(j *store.Job) { j.Type = "" }, "empty type"},
-		{"tier 0", func(j *store.Job) { j.Tier = 0 }, "invalid tier 0"},
-		{"tier 6", func(j *store.Job) { j.Tier = 6 }, "invalid tier 6"},
-		{"no finish time", func(j *store.Job) { j.FinishedAt = 0 }, "no FinishedAt"},
-		{"payload not JSON", func(j *store.Job) { j.Payload = []byte(`{"a":`) }, "payload is not valid"},
-		{"payload not UTF-8", func(j *store.Job) { j.Payload = []byte("\"\xff\"") }, "payload is not valid"},
+		{"nil job", nil, "dlq: add: job 1 is nil"},
+		{"empty id", deadJob("", "export", store.Batch, t0), "dlq: add: job 1 has an empty job id"},
 	}
 	for _, tt := range tests {
-		var bad *store.Job
-		if tt.mutate != nil {
-			bad = deadJob("5bad", "export", store.Batch, t0)
-			tt.mutate(bad)
-		}
 		good := deadJob("5good", "export", store.Batch, t0)
-		err := db.Add(t.Context(), []*store.Job{good, bad})
+		err := db.Add(t.Context(), []*store.Job{good, tt.bad})
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: Add = %v, want an error containing %q", tt.name, err, tt.wantErr)
 		}
+		var r rejecter
+		if errors.As(err, &r) {
+			t.Errorf("%s: Add = %v reports rejected jobs %v, want a plain error", tt.name, err, r.Rejected())
+		}
 	}
 	if n := mustCount(t, db, Filter{}); n != 0 {
-		t.Errorf("Count = %d after rejected batches, want 0: a batch is all or nothing", n)
+		t.Errorf("Count = %d after failed batches, want 0", n)
 	}
 }
 
@@ -365,6 +362,25 @@ func testPurge(t *testing.T, db *DB, _ string) {
 		if left := mustCount(t, db, Filter{}); left != tt.left {
 			t.Errorf("after Purge(%d) Count = %d, want %d", tt.olderThan, left, tt.left)
 		}
+	}
+}
+
+// testPurgeChunks purges more entries than one statement deletes: Purge must go on to the end.
+func testPurgeChunks(t *testing.T, db *DB, _ string) {
+	const old = 2*purgeChunk + 3
+	// One statement makes the rows, each "o<n>" failing at t0.
+	_, err := db.sql.ExecContext(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+		INSERT INTO failed_jobs (job_id, type, tier, failed_at) SELECT 'o' || i, 'export', 5, $2 FROM n`, old, t0)
+	if err != nil {
+		t.Fatalf("insert %d old rows: %v", old, err)
+	}
+	mustAdd(t, db, deadJob("new1", "export", store.Batch, t0+1), deadJob("new2", "export", store.Batch, t0+2))
+	n, err := db.Purge(t.Context(), t0+1)
+	if err != nil || n != old {
+		t.Fatalf("Purge = %d, %v; want %d, nil", n, err, old)
+	}
+	if left := mustCount(t, db, Filter{}); left != 2 {
+		t.Errorf("Count after Purge = %d, want 2", left)
 	}
 }
 

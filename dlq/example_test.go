@@ -2,6 +2,7 @@ package dlq_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -45,4 +46,43 @@ func Example() {
 	// Output:
 	// 2abc send_email HIGH 3 smtp: 550 mailbox unavailable {"to":"ops@example.com"}
 	// 2abc waiting 0 3
+}
+
+// Add stores what it can: a job the queue refuses is reported alone, through an interface the
+// engine can name without importing dlq, and every other job counts as moved.
+func ExampleDB_Add() {
+	dir, err := os.MkdirTemp("", "dlq-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	db, err := dlq.Open(ctx, filepath.Join(dir, "dead.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	jobs := []*store.Job{
+		{ID: "3ok", Type: "resize", Tier: store.Medium, Payload: []byte(`{}`), FinishedAt: 1_764_000_000_000},
+		{ID: "3broken", Type: "resize", Tier: store.Medium, Payload: []byte(`{"w":`), FinishedAt: 1_764_000_000_000},
+	}
+	err = db.Add(ctx, jobs)
+	var r interface{ Rejected() map[string]string }
+	switch {
+	case errors.As(err, &r):
+		for id, reason := range r.Rejected() {
+			fmt.Println("set aside", id+":", reason) // the others are moved
+		}
+	case err != nil:
+		log.Fatal(err) // nothing is known to be moved: try the whole batch again later
+	}
+	n, err := db.Count(ctx, dlq.Filter{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("stored", n)
+	// Output:
+	// set aside 3broken: payload is not valid JSON
+	// stored 1
 }

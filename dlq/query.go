@@ -12,8 +12,8 @@ import (
 )
 
 // entryColumns are the columns scanEntry reads, in its order.
-const entryColumns = `id, job_id, type, tier, payload, error, attempts, max_attempts, timeout_ms,
-	backoff_ms, unique_key, unique_ttl_ms, retain_ms, created_at, started_at, failed_at`
+const entryColumns = `id, job_id, type, tier, payload, payload_bytes, error, attempts, max_attempts,
+	timeout_ms, backoff_ms, unique_key, unique_ttl_ms, retain_ms, created_at, started_at, failed_at`
 
 // List returns the entries f selects, newest FailedAt first (ties: newest row first), skipping
 // f.Offset and returning at most f.Limit of them. It returns an empty, non-nil slice when none
@@ -31,9 +31,11 @@ func (db *DB) List(ctx context.Context, f Filter) ([]Entry, error) {
 	args = append(args, limit, max(f.Offset, 0))
 	q := "SELECT " + entryColumns + " FROM failed_jobs" + where +
 		" ORDER BY failed_at DESC, id DESC LIMIT $" + strconv.Itoa(len(args)-1) + " OFFSET $" + strconv.Itoa(len(args))
-	rows, err := db.sql.QueryContext(ctx, q, args...)
+	qctx, cancel := db.bound(ctx)
+	defer cancel()
+	rows, err := db.sql.QueryContext(qctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("dlq: list %s: %w", db.where, err)
+		return nil, fmt.Errorf("dlq: list %s: %w", db.where, db.failed(ctx, qctx, err))
 	}
 	defer rows.Close()
 	entries := []Entry{}
@@ -45,7 +47,7 @@ func (db *DB) List(ctx context.Context, f Filter) ([]Entry, error) {
 		entries = append(entries, *e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("dlq: list %s: %w", db.where, err)
+		return nil, fmt.Errorf("dlq: list %s: %w", db.where, db.failed(ctx, qctx, err))
 	}
 	return entries, nil
 }
@@ -56,22 +58,26 @@ func (db *DB) Count(ctx context.Context, f Filter) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("dlq: count: %w", err)
 	}
+	qctx, cancel := db.bound(ctx)
+	defer cancel()
 	var n int64
-	if err := db.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM failed_jobs"+where, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("dlq: count %s: %w", db.where, err)
+	if err := db.sql.QueryRowContext(qctx, "SELECT COUNT(*) FROM failed_jobs"+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("dlq: count %s: %w", db.where, db.failed(ctx, qctx, err))
 	}
 	return n, nil
 }
 
 // Get returns the entry of the job with jobID, or an error wrapping [ErrNotFound].
 func (db *DB) Get(ctx context.Context, jobID string) (*Entry, error) {
-	row := db.sql.QueryRowContext(ctx, "SELECT "+entryColumns+" FROM failed_jobs WHERE job_id = $1", jobID)
+	qctx, cancel := db.bound(ctx)
+	defer cancel()
+	row := db.sql.QueryRowContext(qctx, "SELECT "+entryColumns+" FROM failed_jobs WHERE job_id = $1", jobID)
 	e, err := scanEntry(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("dlq: get job %q: %w", jobID, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dlq: get job %q from %s: %w", jobID, db.where, err)
+		return nil, fmt.Errorf("dlq: get job %q from %s: %w", jobID, db.where, db.failed(ctx, qctx, err))
 	}
 	return e, nil
 }
@@ -105,19 +111,24 @@ func (f Filter) where() (string, []any, error) {
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
-// scanEntry reads one row of entryColumns.
+// scanEntry reads one row of entryColumns. The payload is payload_bytes when that is not NULL
+// (the exact bytes of a payload that is not UTF-8), else the payload text.
 func scanEntry(row interface{ Scan(...any) error }) (*Entry, error) {
 	var e Entry
 	var tier int64
 	var payload string
-	err := row.Scan(&e.ID, &e.JobID, &e.Type, &tier, &payload, &e.Error, &e.Attempts,
+	var payloadBytes []byte
+	err := row.Scan(&e.ID, &e.JobID, &e.Type, &tier, &payload, &payloadBytes, &e.Error, &e.Attempts,
 		&e.MaxAttempts, &e.TimeoutMs, &e.BackoffMs, &e.UniqueKey, &e.UniqueTTLMs, &e.RetainMs,
 		&e.CreatedAt, &e.StartedAt, &e.FailedAt)
 	if err != nil {
 		return nil, err
 	}
 	e.Tier = store.Tier(tier)
-	if payload != "" {
+	switch {
+	case payloadBytes != nil:
+		e.Payload = payloadBytes
+	case payload != "":
 		e.Payload = []byte(payload)
 	}
 	return &e, nil
