@@ -74,10 +74,10 @@ func runSameMillisecond(t *testing.T, open func(t *testing.T) store.Store) {
 			ack(t, s, store.Ack{Kind: store.AckRelease, ID: id, Now: now, StartedAt: startedAt})
 		}},
 		{"Snoozed", func(t *testing.T, s store.Store, id string, startedAt int64) {
-			ack(t, s, store.Ack{Kind: store.AckSnooze, ID: id, Now: now, RunAt: now, StartedAt: startedAt})
+			ack(t, s, store.Ack{Kind: store.AckSnooze, ID: id, Now: now, RunAt: now - 5, StartedAt: startedAt})
 		}},
 		{"Retried", func(t *testing.T, s store.Store, id string, startedAt int64) {
-			ack(t, s, store.Ack{Kind: store.AckRetry, ID: id, Now: now, RunAt: now, Error: "e", StartedAt: startedAt})
+			ack(t, s, store.Ack{Kind: store.AckRetry, ID: id, Now: now, RunAt: now - 5, Error: "e", StartedAt: startedAt})
 		}},
 	}
 	for _, hb := range handBacks {
