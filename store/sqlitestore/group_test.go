@@ -209,7 +209,10 @@ func TestGroupCommitFetchSeesEarlierEnqueue(t *testing.T) {
 	go func() { _, err := s.Enqueue(ctx, storetest.Base, []*store.Job{j}); enq <- err }()
 	untilPending(t, s, 1)
 	bad := make(chan error, 1)
-	go func() { _, err := s.faultyEnqueue(ctx, storetest.Base, []*store.Job{testJob(store.Critical)}); bad <- err }()
+	go func() {
+		_, err := s.faultyEnqueue(ctx, storetest.Base, []*store.Job{testJob(store.Critical)})
+		bad <- err
+	}()
 	untilPending(t, s, 2)
 	fetched := make(chan store.FetchResult, 1)
 	go func() {

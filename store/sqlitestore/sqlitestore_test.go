@@ -30,6 +30,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestSharedConformance runs the two-handle checks on two Stores opening one file, as two
+// processes sharing it would.
+func TestSharedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "slaq.db")
+		return openAt(t, path, sqlitestore.Options{}), openAt(t, path, sqlitestore.Options{})
+	})
+}
+
 // base is the fixed "now" of these tests, in Unix ms.
 const base = storetest.Base
 

@@ -212,8 +212,20 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Parallel()
 		s := open(t)
 		// Close must end a Wait that blocks; one that starts after Close returns at once. Either
-		// way the answer wraps ErrClosed.
-		done := startWait(t.Context(), s, tier, longWait)
+		// way the answer wraps ErrClosed. The Wait is watched for quietWindow first, so that
+		// Close finds it blocked (Wait may return early without cause: then it starts again).
+		var done <-chan error
+		for blocked := false; !blocked; {
+			done = startWait(t.Context(), s, tier, longWait)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Wait before Close returned %v, want nil", err)
+				}
+			case <-time.After(quietWindow):
+				blocked = true
+			}
+		}
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
