@@ -6,8 +6,8 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// lowestPriority is the priority of writes that serve no tier's pickup: pause, clean,
-// forget, the external-change check and Close.
+// lowestPriority is the priority of writes that serve no tier's pickup: pause, cancel,
+// clean, dead-letter deletions, the external-change check and Close.
 const lowestPriority = store.NumTiers
 
 // writeLock serializes the writer connection and favours urgent tiers: a write may take the

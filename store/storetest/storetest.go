@@ -12,8 +12,15 @@
 //		})
 //	}
 //
+// A store whose backend several handles can share (processes on one file, clients on one
+// Redis) also calls [RunShared] with a function that opens two handles on one fresh backend.
+//
 // Every check injects time through the "now" arguments, starting from [Base], and never reads
-// the wall clock, except the checks of Wait, which measure that it returns promptly.
+// the wall clock, except the checks of Wait, which measure that it returns promptly. No check
+// sleeps to wait for a result: each waits on the result itself, with a deadline. The checks
+// follow the wording of the [store.Store] contract, not one store's habits: where the
+// contract leaves a choice open (the order of jobs with equal RunAt, which expired jobs a
+// bounded Clean deletes first), no check depends on it.
 package storetest
 
 import (
