@@ -1,10 +1,3 @@
-// Package store defines the one boundary between slaq's engine and the place jobs live: the
-// [Store] interface, the job record it moves, and the small value types (tiers, states, counts)
-// that the engine, the stores and the operational surfaces share.
-//
-// Every timestamp and duration in this package is an int64 count of milliseconds (Unix time for
-// timestamps). Stores never read a clock: the engine passes "now" into every call, so tests can
-// inject time and every store orders work the same way.
 package store
 
 import (
@@ -47,7 +40,7 @@ func (t Tier) Valid() bool { return t >= Critical && t <= Batch }
 // Index returns t's position in [Tiers] (0 for Critical). It panics on an invalid tier.
 func (t Tier) Index() int {
 	if !t.Valid() {
-		panic("slaq: invalid tier " + strconv.Itoa(int(t)))
+		panic("store: invalid tier " + strconv.Itoa(int(t)))
 	}
 	return int(t) - 1
 }
@@ -56,8 +49,8 @@ func (t Tier) Index() int {
 func ParseTier(s string) (Tier, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.Atoi(s); err == nil {
-		if t := Tier(n); n >= 1 && n <= NumTiers && t.Valid() {
-			return t, nil
+		if n >= 1 && n <= NumTiers { // checked before the conversion: Tier(257) would be 1
+			return Tier(n), nil
 		}
 		return 0, fmt.Errorf("unknown tier %q: want 1-5 or CRITICAL, HIGH, MEDIUM, LOW, BATCH", s)
 	}

@@ -94,7 +94,7 @@ func runW1(b *testing.B, h hotPath) {
 				}
 				acks = acks[:0]
 				for _, j := range r.Jobs {
-					acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: tier, Now: now})
+					acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Now: now})
 				}
 				if err := h.Ack(ctx, acks); err != nil {
 					b.Error(err)
@@ -251,7 +251,7 @@ func BenchmarkW5(b *testing.B) {
 			}
 			acks := make([]store.Ack, len(r.Jobs))
 			for i, j := range r.Jobs {
-				acks[i] = store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: tier, Now: now}
+				acks[i] = store.Ack{Kind: store.AckComplete, ID: j.ID, Now: now}
 			}
 			if err := s.Ack(ctx, acks); err != nil {
 				b.Fatal(err)

@@ -87,7 +87,7 @@ func TestCluster(t *testing.T) {
 			if err != nil || len(r.Jobs) != 1 {
 				t.Fatalf("%s: Fetch = %d jobs, %v", tier, len(r.Jobs), err)
 			}
-			acks = append(acks, store.Ack{Kind: store.AckComplete, ID: r.Jobs[0].ID, Tier: tier, Now: now})
+			acks = append(acks, store.Ack{Kind: store.AckComplete, ID: r.Jobs[0].ID, Now: now})
 		}
 		if err := s.Ack(t.Context(), acks); err != nil {
 			t.Fatalf("cross-tier Ack: %v", err)

@@ -33,22 +33,28 @@ const (
 	numHeader
 )
 
-// stateCodes maps each job state to its one-letter code in a record.
+// stateCodes maps each state a record can carry to its one-letter code. An active job's
+// record keeps its waiting letter: the active ZSET, not the record, makes it active.
 var stateCodes = map[store.State]byte{
-	store.StateWaiting: 'w', store.StateDelayed: 'd', store.StateActive: 'a',
-	store.StateCompleted: 'c', store.StateFailed: 'f',
+	store.StateWaiting: 'w', store.StateDelayed: 'd', store.StateCompleted: 'c', store.StateFailed: 'f',
 }
 
-func stateOfCode(c byte) store.State {
-	for s, b := range stateCodes {
-		if b == c {
-			return s
-		}
+// stateOfCode returns the state of a record's letter, or false for a letter no record carries.
+func stateOfCode(c byte) (store.State, bool) {
+	switch c {
+	case 'w':
+		return store.StateWaiting, true
+	case 'd':
+		return store.StateDelayed, true
+	case 'c':
+		return store.StateCompleted, true
+	case 'f':
+		return store.StateFailed, true
 	}
-	return store.State(string(c))
+	return "", false
 }
 
-// encodeRecord returns j's record with the given state.
+// encodeRecord returns j's record with the given state (waiting, delayed, completed or failed).
 func encodeRecord(j *store.Job, state store.State) string {
 	var h [numHeader]int64
 	h[hAttempts], h[hRunAt], h[hStartedAt] = int64(j.Attempts), j.RunAt, j.StartedAt
@@ -80,6 +86,7 @@ func decodeRecord(id, rec string) (*store.Job, error) {
 		return nil, err
 	}
 	var h [numHeader]int64
+	var state store.State
 	rest := rec
 	for i := range h {
 		f, r, ok := strings.Cut(rest, "|")
@@ -88,10 +95,13 @@ func decodeRecord(id, rec string) (*store.Job, error) {
 		}
 		rest = r
 		if i == hState {
-			if len(f) != 1 {
+			valid := len(f) == 1
+			if valid {
+				state, valid = stateOfCode(f[0])
+			}
+			if !valid {
 				return nil, fmt.Errorf("redisstore: job %s: bad state %q", id, f)
 			}
-			h[i] = int64(f[0])
 			continue
 		}
 		if f != "" {
@@ -108,7 +118,7 @@ func decodeRecord(id, rec string) (*store.Job, error) {
 		rest = rest[n:]
 		return s, nil
 	}
-	j := &store.Job{ID: id, Tier: t, State: stateOfCode(byte(h[hState])),
+	j := &store.Job{ID: id, Tier: t, State: state,
 		Attempts: int(h[hAttempts]), RunAt: h[hRunAt], StartedAt: h[hStartedAt],
 		FinishedAt: h[hFinishedAt], LeaseUntil: h[hLeaseUntil], MaxAttempts: int(h[hMaxAttempts]),
 		TimeoutMs: h[hTimeout], BackoffMs: h[hBackoff], CreatedAt: h[hCreatedAt],

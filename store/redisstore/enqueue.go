@@ -9,7 +9,8 @@ import (
 
 // Enqueue stores jobs with one enqueue script call per tier, all pipelined in one round trip.
 // Each tier's jobs are stored atomically; a batch spanning tiers is atomic per tier only (on a
-// Cluster the tiers live on different nodes).
+// Cluster the tiers live on different nodes). A job whose id is stored already, or whose
+// unique key ({prefix:N}:u:<key>, per tier) is held, is not stored and comes back Duplicate.
 func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]store.EnqueueResult, error) {
 	if err := s.live(); err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 		for _, i := range order[c] {
 			res[i] = store.EnqueueResult{ID: jobs[i].ID}
 		}
-		if _, err := m.AsInt64(); err == nil { // the plain form: every job was stored
+		if _, err := m.AsInt64(); err == nil { // every job was stored
 			continue
 		}
 		holders, err := m.AsStrSlice()
@@ -58,13 +59,14 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 	return res, nil
 }
 
-// enqueueCall builds the enqueue script call for jobs[idx], all of tier k: the plain form
-// (records and ids passed straight to HSET and LPUSH) when every job is runnable at now and
-// none has a unique key, else the general form (see scripts/enqueue.lua).
-func enqueueCall(k *tierKeys, now int64, jobs []*store.Job, idx []int) call {
+// enqueueCall builds the enqueue script call for jobs[idx], all of tier tk: the plain form
+// (one existence check, then records and ids passed straight to HSET and LPUSH) when every
+// job is runnable at now and none has a unique key, else the general form (see
+// scripts/enqueue.lua).
+func enqueueCall(tk *tierKeys, now int64, jobs []*store.Job, idx []int) call {
 	plain := true
 	for _, i := range idx {
-		if j := jobs[i]; j.RunAt > now || (j.UniqueKey != "" && j.UniqueTTLMs > 0) {
+		if j := jobs[i]; j.RunAt > now || hasUnique(j) {
 			plain = false
 			break
 		}
@@ -78,17 +80,17 @@ func enqueueCall(k *tierKeys, now int64, jobs []*store.Job, idx []int) call {
 			args[2+2*k], args[3+2*k] = j.ID, encodeRecord(j, store.StateWaiting)
 			args[2+2*len(idx)+k] = j.ID
 		}
-		return call{s: scriptEnqueue, keys: []string{k.waiting, k.delayed, k.marker, k.stats, k.jobs}, args: args}
+		return call{s: scriptEnqueue, keys: []string{tk.waiting, tk.delayed, tk.marker, tk.stats, tk.jobs}, args: args}
 	}
 	keys := make([]string, 0, 5+len(idx))
-	keys = append(keys, k.waiting, k.delayed, k.marker, k.stats, k.jobs)
+	keys = append(keys, tk.waiting, tk.delayed, tk.marker, tk.stats, tk.jobs)
 	args := make([]string, 0, 3+len(idx)*5)
 	args = append(args, n, "g", itoa(now))
 	for _, i := range idx {
 		j := jobs[i]
 		uexp := int64(0)
-		if j.UniqueKey != "" && j.UniqueTTLMs > 0 {
-			keys = append(keys, k.unique+j.UniqueKey)
+		if hasUnique(j) {
+			keys = append(keys, tk.uniqueKey(j.UniqueKey))
 			uexp = now + j.UniqueTTLMs
 		}
 		state := store.StateWaiting
@@ -99,3 +101,6 @@ func enqueueCall(k *tierKeys, now int64, jobs []*store.Job, idx []int) call {
 	}
 	return call{s: scriptEnqueue, keys: keys, args: args}
 }
+
+// hasUnique reports whether j takes a unique key: a key and a positive TTL.
+func hasUnique(j *store.Job) bool { return j.UniqueKey != "" && j.UniqueTTLMs > 0 }

@@ -10,8 +10,8 @@ import (
 )
 
 // Fetch claims up to req.Limit jobs of req.Tier with one fetch script call: it promotes due
-// delayed jobs, honours the pause flag and req.Cap, and returns the claimed jobs and the
-// tier's next delayed RunAt.
+// delayed jobs (at most Options.PromoteBatch per call), honours the pause flag and req.Cap,
+// and returns the claimed jobs and the tier's next delayed RunAt. A Limit below 1 is an error.
 func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchResult, error) {
 	if err := s.live(); err != nil {
 		return store.FetchResult{}, err
@@ -20,26 +20,29 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 	if err != nil {
 		return store.FetchResult{}, err
 	}
-	limit := max(req.Limit, 1)
-	m, err := s.run(ctx, fetchCall(k, req, limit, s.opts.PromoteBatch))
+	if req.Limit < 1 {
+		return store.FetchResult{}, fmt.Errorf("redisstore: fetch %s: limit %d, want at least 1", req.Tier, req.Limit)
+	}
+	m, err := s.run(ctx, fetchCall(k, req, s.opts.PromoteBatch))
 	if err != nil {
 		return store.FetchResult{}, fmt.Errorf("redisstore: fetch %s: %w", req.Tier, err)
 	}
-	return parseFetch(m, limit, req.Now, req.Now+req.LeaseMs)
+	return parseFetch(m, req)
 }
 
 // fetchCall builds the fetch script call.
-func fetchCall(k *tierKeys, req store.FetchRequest, limit, promote int) call {
+func fetchCall(k *tierKeys, req store.FetchRequest, promote int) call {
 	return call{s: scriptFetch,
 		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs, k.started},
-		args: []string{itoa(req.Now), itoa(int64(limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
+		args: []string{itoa(req.Now), itoa(int64(req.Limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
 	}
 }
 
 // parseFetch reads the fetch script's reply, {paused, nextRunAt, {id, ...}, {record, ...}},
-// and returns the claimed jobs as active since startedAt with LeaseUntil leaseUntil (the
-// script leaves their records as they were: the active ZSET and started HASH hold these).
-func parseFetch(m rueidis.RedisMessage, limit int, startedAt, leaseUntil int64) (store.FetchResult, error) {
+// and returns the claimed jobs as active with LeaseUntil req.Now + req.LeaseMs and the
+// StartedAt the script gave them (see runStart); the script leaves their records as they
+// were, so the active ZSET and started HASH hold these.
+func parseFetch(m rueidis.RedisMessage, req store.FetchRequest) (store.FetchResult, error) {
 	var res store.FetchResult
 	arr, err := m.ToArray()
 	if err != nil || (len(arr) != 2 && len(arr) != 4) {
@@ -59,10 +62,10 @@ func parseFetch(m rueidis.RedisMessage, limit int, startedAt, leaseUntil int64) 
 	if err != nil || len(recs) != len(ids) {
 		return res, fmt.Errorf("redisstore: fetch: %d records for %d ids: %v", len(recs), len(ids), err)
 	}
-	res.Jobs = make([]*store.Job, 0, min(len(ids), limit))
+	res.Jobs = make([]*store.Job, 0, len(ids))
 	for i := range ids {
 		if recs[i].IsNil() {
-			continue // an id without a record: not claimed
+			continue // an id without a record: dropped, not claimed
 		}
 		id, err := ids[i].ToString()
 		if err != nil {
@@ -76,8 +79,18 @@ func parseFetch(m rueidis.RedisMessage, limit int, startedAt, leaseUntil int64) 
 		if err != nil {
 			return res, err
 		}
-		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, startedAt, leaseUntil
+		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, runStart(req.Now, j.StartedAt), req.Now+req.LeaseMs
 		res.Jobs = append(res.Jobs, j)
 	}
 	return res, nil
+}
+
+// runStart returns the StartedAt of a run claimed at now of a job whose previous run started
+// at prev (0 if none): now, or prev + 1 when prev is not earlier, so that every run of a job
+// has its own StartedAt. It is the rule scripts/fetch.lua applies.
+func runStart(now, prev int64) int64 {
+	if prev > 0 && prev >= now {
+		return prev + 1
+	}
+	return now
 }

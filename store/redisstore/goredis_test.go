@@ -56,7 +56,7 @@ func (h *goRedisHot) Enqueue(ctx context.Context, now int64, jobs []*store.Job) 
 }
 
 func (h *goRedisHot) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchResult, error) {
-	v, err := h.run(ctx, fetchCall(&h.tiers[req.Tier.Index()], req, req.Limit, DefaultPromoteBatch))
+	v, err := h.run(ctx, fetchCall(&h.tiers[req.Tier.Index()], req, DefaultPromoteBatch))
 	if err != nil {
 		return store.FetchResult{}, err
 	}
@@ -81,7 +81,7 @@ func (h *goRedisHot) Fetch(ctx context.Context, req store.FetchRequest) (store.F
 		if err != nil {
 			return res, err
 		}
-		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, req.Now, req.Now+req.LeaseMs
+		j.State, j.StartedAt, j.LeaseUntil = store.StateActive, runStart(req.Now, j.StartedAt), req.Now+req.LeaseMs
 		res.Jobs = append(res.Jobs, j)
 	}
 	return res, nil

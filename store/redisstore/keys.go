@@ -20,8 +20,11 @@ type tierKeys struct {
 	stats     string // HASH c: completed total, f: failed total, p: paused
 	jobs      string // HASH id -> job record (see codec.go)
 	started   string // HASH id -> StartedAt of the tier's active jobs
-	unique    string // prefix of a unique key's STRING: unique + key
+	unique    string // prefix of a unique key's STRING: unique + key (see uniqueKey)
 }
+
+// uniqueKey returns the name of the STRING that holds unique key key in the tier.
+func (k *tierKeys) uniqueKey(key string) string { return k.unique + key }
 
 func newTierKeys(prefix string, t store.Tier) tierKeys {
 	tag := "{" + prefix + ":" + strconv.Itoa(int(t)) + "}"

@@ -72,6 +72,26 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping checks that every Redis node the store uses answers PING (on a Cluster, each master
+// holds some tiers), within Options.CallTimeout unless ctx has an earlier deadline.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.live(); err != nil {
+		return err
+	}
+	ctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	nodes := s.client.Nodes()
+	if len(nodes) == 0 {
+		return fmt.Errorf("redisstore: ping: no Redis node known")
+	}
+	for addr, node := range nodes {
+		if err := node.Do(ctx, node.B().Ping().Build()).Error(); err != nil {
+			return fmt.Errorf("redisstore: ping %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
 // Prefix returns the key prefix the store uses.
 func (s *Store) Prefix() string { return s.opts.Prefix }
 

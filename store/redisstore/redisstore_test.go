@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,13 +32,42 @@ func TestScriptsLoaded(t *testing.T) {
 			t.Errorf("script %s (%s) not loaded", allScripts[i].name, allScripts[i].sha)
 		}
 	}
+}
+
+// TestScriptHeaders: every script's own file (not lib.lua in front of it) opens with a
+// comment block that gives its KEYS, ARGV, reply and time complexity.
+func TestScriptHeaders(t *testing.T) {
 	for _, sc := range allScripts {
-		for _, want := range []string{"KEYS[1]", "ARGV[", "Returns", "Time: O("} {
-			if !strings.Contains(sc.body, want) {
+		header := leadingComment(sc.own)
+		if header == "" {
+			t.Errorf("script %s: no leading comment block", sc.name)
+			continue
+		}
+		for _, want := range []string{"-- KEYS[1] ", "-- ARGV[", "Returns", "-- Time: O("} {
+			if !strings.Contains(header, want) {
 				t.Errorf("script %s: header lacks %q", sc.name, want)
 			}
 		}
 	}
+	// The check itself: a script without a header, or with a header lacking a line, fails.
+	if h := leadingComment("local n = 1\n-- KEYS[1] x\n-- ARGV[1] y\n-- Returns z\n-- Time: O(1)\n"); h != "" {
+		t.Errorf("leadingComment found a header below code: %q", h)
+	}
+	if h := leadingComment("-- a.lua: a\n--\n-- KEYS[1]  k\n\nlocal n = 1\n"); !strings.Contains(h, "KEYS[1]") || strings.Contains(h, "local") {
+		t.Errorf("leadingComment = %q, want the two comment lines only", h)
+	}
+}
+
+// leadingComment returns the block of "--" lines that opens src, up to its first other line.
+func leadingComment(src string) string {
+	var b strings.Builder
+	for line := range strings.Lines(src) {
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 // startWait runs s.Wait in a goroutine and returns its result channel.
@@ -137,14 +167,28 @@ func TestWaitAcrossProcesses(t *testing.T) {
 	wantReturn(t, second, "second waiter after the first fetch left work")
 }
 
-// TestCloseUnblocksWait: Close returns a blocked Wait at once, and Wait after Close returns.
+// TestCloseUnblocksWait: Close returns a blocked Wait at once with store.ErrClosed, and Wait
+// after Close returns it too.
 func TestCloseUnblocksWait(t *testing.T) {
 	s := openTest(t)
 	done := startWait(t.Context(), s, store.Batch, time.Minute)
 	waitBlocked(t, s, DefaultClientName, 1)
 	_ = s.Close()
-	wantReturn(t, done, "after Close")
-	wantReturn(t, startWait(t.Context(), s, store.Batch, time.Minute), "Wait on a closed store")
+	wantClosed(t, done, "blocked Wait after Close")
+	wantClosed(t, startWait(t.Context(), s, store.Batch, time.Minute), "Wait on a closed store")
+}
+
+// wantClosed checks that a Wait returns an error wrapping store.ErrClosed within 5 s.
+func wantClosed(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if !errors.Is(err, store.ErrClosed) {
+			t.Fatalf("%s: Wait returned %v, want store.ErrClosed", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: Wait still blocked after 5s", what)
+	}
 }
 
 // TestWaitSurvivesClientKill: a killed blocking connection is replaced by a fresh one

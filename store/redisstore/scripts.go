@@ -17,8 +17,9 @@ var scriptFS embed.FS
 // script is one embedded Lua script, run with EVALSHA and loaded with EVAL on NOSCRIPT.
 type script struct {
 	name string
-	body string
-	sha  string
+	own  string // the script's own file, scripts/<name>.lua
+	body string // what runs: scripts/lib.lua, then own
+	sha  string // SHA-1 of body
 }
 
 // mustScript returns the embedded script name, with scripts/lib.lua (the record codec) in
@@ -34,27 +35,29 @@ func mustScript(name string) *script {
 	}
 	body := string(lib) + "\n" + string(b)
 	sum := sha1.Sum([]byte(body))
-	return &script{name: name, body: body, sha: hex.EncodeToString(sum[:])}
+	return &script{name: name, own: string(b), body: body, sha: hex.EncodeToString(sum[:])}
 }
 
-// The scripts, one per state change (plus dead and get, which read jobs atomically).
+// The scripts, one per state change, plus get, failed and list, which read atomically.
 var (
-	scriptEnqueue = mustScript("enqueue")
-	scriptFetch   = mustScript("fetch")
-	scriptAck     = mustScript("ack")
-	scriptExtend  = mustScript("extend")
-	scriptRescue  = mustScript("rescue")
-	scriptDead    = mustScript("dead")
-	scriptForget  = mustScript("forget")
-	scriptClean   = mustScript("clean")
-	scriptPause   = mustScript("pause")
-	scriptGet     = mustScript("get")
+	scriptEnqueue      = mustScript("enqueue")
+	scriptFetch        = mustScript("fetch")
+	scriptAck          = mustScript("ack")
+	scriptExtend       = mustScript("extend")
+	scriptRescue       = mustScript("rescue")
+	scriptFailed       = mustScript("failed")
+	scriptDeleteFailed = mustScript("delete_failed")
+	scriptClean        = mustScript("clean")
+	scriptCancel       = mustScript("cancel")
+	scriptPause        = mustScript("pause")
+	scriptGet          = mustScript("get")
+	scriptList         = mustScript("list")
 )
 
 // allScripts lists every script, for loading and tests.
 var allScripts = []*script{
-	scriptEnqueue, scriptFetch, scriptAck, scriptExtend, scriptRescue,
-	scriptDead, scriptForget, scriptClean, scriptPause, scriptGet,
+	scriptEnqueue, scriptFetch, scriptAck, scriptExtend, scriptRescue, scriptFailed,
+	scriptDeleteFailed, scriptClean, scriptCancel, scriptPause, scriptGet, scriptList,
 }
 
 // call is one script invocation.

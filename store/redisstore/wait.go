@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -16,18 +17,25 @@ const minBlock = time.Millisecond
 
 // Wait blocks on the tier's marker with BZPOPMIN until a script adds it (a job enqueued,
 // handed back or rescued, the tier resumed), d passes, ctx is done or the store closes.
+//
 // Blocking calls use rueidis' pool of dedicated blocking connections (ToPipe routes them
-// there, so that cancelling ctx aborts the call, with CLIENT
-// UNBLOCK where the server allows it): a broken connection is dropped
-// and the call retried once on a fresh one; if that fails too, Wait pauses for
-// Options.WaitRetryDelay (at most d) so a caller looping on it does not spin while Redis is
-// unreachable.
+// there, so that cancelling ctx aborts the call, with CLIENT UNBLOCK where the server allows
+// it). A broken connection is dropped and the call retried once on a fresh one; if that fails
+// too, Wait pauses for Options.WaitRetryDelay (at most d) and returns nil, so a caller looping
+// on it does not spin while Redis is unreachable. It returns ctx's error when ctx is done, and
+// an error wrapping store.ErrClosed when the store is closed or closes meanwhile.
 func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.live(); err != nil {
+		return err
+	}
 	k, err := s.keys(tier)
-	if err != nil || d <= 0 || s.closing.Err() != nil {
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
 		return nil
 	}
 	deadline := time.Now().Add(d)
@@ -45,12 +53,12 @@ func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) erro
 		cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(max(left, minBlock).Seconds()).Build().ToPipe().UnblockOnCancel()
 		err := s.client.Do(bctx, cmd).Error()
 		switch {
-		case err == nil || rueidis.IsRedisNil(err):
-			return nil // woken, or timed out
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case s.closing.Err() != nil:
-			return nil
+			return fmt.Errorf("redisstore: wait %s: %w", tier, store.ErrClosed)
+		case err == nil || rueidis.IsRedisNil(err):
+			return nil // woken, or timed out
 		case try == 0 && !isRedisError(err):
 			continue // the connection broke (killed, server restarted): retry on a fresh one
 		}
@@ -60,7 +68,10 @@ func (s *Store) Wait(ctx context.Context, tier store.Tier, d time.Duration) erro
 		case <-bctx.Done():
 			t.Stop()
 		}
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return s.live()
 	}
 }
 

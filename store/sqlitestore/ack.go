@@ -8,24 +8,46 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// Ack records the outcome of runs in one transaction. Each ack applies only while its job
-// is active, and, when the ack names a StartedAt, only to that run; other acks are ignored.
-// Retry, snooze and release wake the job's tier, and so does any ack that ends a run while
-// jobs of the tier wait (a fetcher held back by a Cap can claim the freed place). Retry, snooze and
-// release wake the job's tier.
+// Ack's statements, one per outcome. Each applies only to an active job and, when the ack
+// names a StartedAt (?4, ?5 or the last two), only to that run.
+const (
+	sqlCompleteDelete = `DELETE FROM slaq_jobs WHERE id = ? AND state = 'active' AND retain_ms = 0
+	AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlCompleteKeep = `UPDATE slaq_jobs SET state = 'completed', finished_at = ?, result = ?,
+	lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlRetry = `UPDATE slaq_jobs SET state = 'delayed', attempts = attempts + 1, run_at = ?,
+	last_error = ?, lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlSnooze = `UPDATE slaq_jobs SET state = 'delayed', run_at = ?, lease_until = 0
+	WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlRelease = `UPDATE slaq_jobs SET state = 'waiting', lease_until = 0
+	WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlFail = `UPDATE slaq_jobs SET state = 'failed', attempts = attempts + 1, last_error = ?,
+	finished_at = ?, lease_until = 0 WHERE id = ? AND state = 'active' AND (? = 0 OR started_at = ?) RETURNING tier`
+	sqlTierWaiting = `SELECT waiting FROM slaq_tiers WHERE tier = ?`
+)
+
+// Ack records the outcome of runs in one transaction, ack by ack. Each ack applies only while
+// its job is active, and, when the ack names a StartedAt, only to that run; other acks are
+// ignored. A completion with KeepCompleted > 0 then deletes the oldest completed jobs of the
+// tier beyond that many. Retry, snooze and release wake the job's tier, and so does any ack
+// that ends a run while jobs of the tier wait (a fetcher held back by a Cap can claim the
+// freed place). The write lock is taken with the priority of the most urgent tier among the
+// acks' ids.
 func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	if len(acks) == 0 {
 		return nil
 	}
 	p := lowestPriority
 	for _, a := range acks {
-		p = min(p, priorityOf(a.Tier))
+		if t, err := store.TierOfID(a.ID); err == nil {
+			p = min(p, priorityOf(t))
+		}
 	}
 	return s.write(ctx, writeOp{name: "ack", priority: p, cost: len(acks)}, func(tx *sql.Tx, wake *tierSet) error {
 		var d deltas
 		stmts := txStmts{tx: tx}
 		for _, a := range acks {
-			tier, ok, err := s.ackOne(&stmts, a)
+			tier, ok, deleted, err := s.ackOne(&stmts, a)
 			if err != nil {
 				return fmt.Errorf("ack %s of job %s: %w", kindName(a.Kind), a.ID, err)
 			}
@@ -37,6 +59,9 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 			switch a.Kind {
 			case store.AckComplete:
 				c.completed++
+				if !deleted {
+					c.completedKept++
+				}
 			case store.AckRetry, store.AckSnooze:
 				c.delayed++
 				wake.add(tier)
@@ -45,6 +70,12 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 				wake.add(tier)
 			case store.AckFail:
 				c.failed++
+				c.failedKept++
+			}
+			if a.Kind == store.AckComplete && a.KeepCompleted > 0 {
+				if err := s.trimCompleted(&stmts, tier, int64(a.KeepCompleted), c); err != nil {
+					return fmt.Errorf("ack complete of job %s: %w", a.ID, err)
+				}
 			}
 		}
 		if err := d.apply(tx, s.stmt.addCounts); err != nil {
@@ -66,15 +97,30 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	})
 }
 
-// ackOne applies one ack and returns the job's tier, or ok false if it was not active.
-func (s *Store) ackOne(tx *txStmts, a store.Ack) (tier store.Tier, ok bool, err error) {
+// trimCompleted deletes the oldest completed jobs of tier beyond keep and records it in c.
+func (s *Store) trimCompleted(tx *txStmts, tier store.Tier, keep int64, c *delta) error {
+	completed, _, err := kept(tx, s.stmt.kept, tier, c)
+	if err != nil || completed <= keep {
+		return err
+	}
+	n, err := execCount(tx.stmt(s.stmt.trimCompleted), int64(tier), completed-keep)
+	if err != nil {
+		return fmt.Errorf("trim completed jobs to %d: %w", keep, err)
+	}
+	c.completedKept -= n
+	return nil
+}
+
+// ackOne applies one ack and returns the job's tier, or ok false if it was not active;
+// deleted reports a completion that deleted the job (its RetainMs is 0).
+func (s *Store) ackOne(tx *txStmts, a store.Ack) (tier store.Tier, ok, deleted bool, err error) {
 	var row *sql.Row
 	switch a.Kind {
 	case store.AckComplete:
 		row = tx.stmt(s.stmt.completeDelete).QueryRow(a.ID, a.StartedAt, a.StartedAt)
 		tier, ok, err = scanTier(row)
 		if ok || err != nil {
-			return tier, ok, err
+			return tier, ok, ok, err
 		}
 		row = tx.stmt(s.stmt.completeKeep).QueryRow(a.Now, a.Result, a.ID, a.StartedAt, a.StartedAt)
 	case store.AckRetry:
@@ -86,9 +132,10 @@ func (s *Store) ackOne(tx *txStmts, a store.Ack) (tier store.Tier, ok bool, err 
 	case store.AckFail:
 		row = tx.stmt(s.stmt.fail).QueryRow(a.Error, a.Now, a.ID, a.StartedAt, a.StartedAt)
 	default:
-		return 0, false, fmt.Errorf("unknown ack kind %d", a.Kind)
+		return 0, false, false, fmt.Errorf("unknown ack kind %d", a.Kind)
 	}
-	return scanTier(row)
+	tier, ok, err = scanTier(row)
+	return tier, ok, false, err
 }
 
 // scanTier reads the tier a RETURNING statement returned, or ok false if it matched nothing.

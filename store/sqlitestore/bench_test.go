@@ -74,7 +74,7 @@ func BenchmarkCycle(b *testing.B) {
 			b.Fatalf("nothing to fetch after %d of %d jobs", completed, b.N)
 		}
 		for _, j := range r.Jobs {
-			acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: base + 1})
+			acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Now: base + 1})
 			if len(acks) == benchAckBatch {
 				if err := s.Ack(ctx, acks); err != nil {
 					b.Fatal(err)
@@ -137,7 +137,7 @@ func benchCriticalUnderLoad(b *testing.B, batch int) {
 				}
 				acks := make([]store.Ack, len(r.Jobs))
 				for i, j := range r.Jobs {
-					acks[i] = store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: base}
+					acks[i] = store.Ack{Kind: store.AckComplete, ID: j.ID, Now: base}
 				}
 				if err := s.Ack(ctx, acks); err != nil {
 					return

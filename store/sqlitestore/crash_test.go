@@ -46,7 +46,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	var acks []store.Ack
 	for _, j := range r.Jobs[:crashCompleted] {
-		acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: base + 1})
+		acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Now: base + 1})
 	}
 	if err := s.Ack(ctx, acks); err != nil {
 		t.Fatal(err)

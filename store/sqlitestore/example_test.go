@@ -39,7 +39,7 @@ func Example() {
 	}
 	for _, j := range r.Jobs {
 		fmt.Println("running", j.Type, string(j.Payload))
-		if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: j.ID, Tier: j.Tier, Now: now + 5}}); err != nil {
+		if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: j.ID, Now: now + 5}}); err != nil {
 			panic(err)
 		}
 	}

@@ -10,16 +10,37 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
+// Fetch's statements. A claim's StartedAt is Now, or one more than the job's previous
+// StartedAt when that is not earlier, so that every run has its own.
+const (
+	sqlTierRow = `SELECT paused, active FROM slaq_tiers WHERE tier = ?`
+	sqlPromote = `UPDATE slaq_jobs SET state = 'waiting'
+	WHERE tier = ?1 AND state = 'delayed' AND run_at <= ?2`
+	sqlClaim = `UPDATE slaq_jobs SET state = 'active',
+	started_at = CASE WHEN started_at >= ?1 THEN started_at + 1 ELSE ?1 END,
+	lease_until = ?2, owner = ?3
+	WHERE seq IN (SELECT seq FROM slaq_jobs WHERE tier = ?4 AND state = 'waiting'
+	              ORDER BY run_at, seq LIMIT ?5)
+	RETURNING ` + jobCols
+	sqlNextRunAt = `SELECT run_at FROM slaq_jobs WHERE tier = ? AND state = 'delayed'
+	ORDER BY run_at LIMIT 1`
+)
+
 // Fetch claims up to req.Limit runnable jobs of req.Tier in one transaction: it makes the
 // tier's due delayed jobs waiting, then claims the waiting jobs that became runnable first
 // (by RunAt, then enqueue order), never letting the tier's active count exceed req.Cap
-// when it is positive. A paused tier yields nothing with Paused set.
+// when it is positive. A claimed job gets StartedAt = req.Now, or one more than its previous
+// StartedAt when that is not earlier. A paused tier yields nothing with Paused set. A Limit
+// below 1 is an error.
 func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchResult, error) {
 	var res store.FetchResult
 	if err := checkTier(req.Tier); err != nil {
 		return res, fmt.Errorf("sqlitestore: fetch: %w", err)
 	}
-	err := s.write(ctx, writeOp{name: "fetch", priority: priorityOf(req.Tier), cost: max(req.Limit, 1)}, func(tx *sql.Tx, _ *tierSet) error {
+	if req.Limit < 1 {
+		return res, fmt.Errorf("sqlitestore: fetch: Limit %d: want at least 1", req.Limit)
+	}
+	err := s.write(ctx, writeOp{name: "fetch", priority: priorityOf(req.Tier), cost: req.Limit}, func(tx *sql.Tx, _ *tierSet) error {
 		s.signals.fetched(req.Tier)
 		var paused bool
 		var active int64

@@ -66,6 +66,23 @@ func (q *writeQueue) add(r *writeReq) {
 	q.mu.Unlock()
 }
 
+// remove takes r out of the queue unless a group has taken it, and reports whether it did.
+func (q *writeQueue) remove(r *writeReq) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if r.taken {
+		return false
+	}
+	rs := q.pending[r.priority]
+	for i, x := range rs {
+		if x == r {
+			q.pending[r.priority] = append(rs[:i:i], rs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // take returns the group leader leads, most urgent requests first, then oldest first, and
 // removes them from the queue; nil if another group has taken leader already. Within a
 // priority it stops at the first request that does not fit, so calls of one priority start
@@ -111,7 +128,9 @@ func (q *writeQueue) take(leader *writeReq) []*writeReq {
 // write runs fn as one atomic step of a write transaction: alone or grouped with other
 // calls' steps (see writeQueue). After the commit it fires the wake-up signal of every tier
 // fn marked in its wake set; a durable op then waits until its commit is fsynced (or every
-// op does, with Options.SyncEveryWrite).
+// op does, with Options.SyncEveryWrite). If ctx is done while the call still waits for a
+// group, it leaves the queue and returns ctx's error; a call in a running group finishes,
+// since the transaction belongs to every call in it.
 func (s *Store) write(ctx context.Context, op writeOp, fn func(tx *sql.Tx, wake *tierSet) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op.name, err)
@@ -121,11 +140,14 @@ func (s *Store) write(ctx context.Context, op writeOp, fn func(tx *sql.Tx, wake 
 	}
 	r := &writeReq{writeOp: op, fn: fn, done: make(chan struct{})}
 	s.queue.add(r)
-	if s.wmu.lockOr(op.priority, r.done) {
+	if s.wmu.lockOr(op.priority, r.done, ctx.Done()) {
 		if group := s.queue.take(r); group != nil {
 			s.runGroup(group)
 		}
 		s.wmu.unlock()
+	} else if ctx.Err() != nil && s.queue.remove(r) {
+		// Cancelled before any group took it: it never runs. Once taken, it runs to the end.
+		return fmt.Errorf("sqlitestore: %s: %w", op.name, ctx.Err())
 	}
 	<-r.done
 	if r.err != nil {

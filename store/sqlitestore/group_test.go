@@ -1,6 +1,9 @@
 package sqlitestore
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -61,28 +64,62 @@ type enqueueOutcome struct {
 	err error
 }
 
-// groupEnqueues holds the writer lock, starts one Enqueue per batch (queued in that order),
-// then frees the lock so that all of them run as one group, and returns their outcomes and
-// how many commits they took.
-func groupEnqueues(t *testing.T, s *Store, batches ...[]*store.Job) ([]enqueueOutcome, uint64) {
+// groupEnqueues holds the writer lock, starts one enqueue call per batch (queued in that
+// order; a nil enqueue is Store.Enqueue), then frees the lock so that all of them run as one
+// group, and returns their outcomes and how many commits they took.
+func groupEnqueues(t *testing.T, s *Store, calls ...enqueueCall) ([]enqueueOutcome, uint64) {
 	t.Helper()
 	before := s.sync.committed.Load()
 	s.wmu.lock(lowestPriority)
-	chans := make([]chan enqueueOutcome, len(batches))
-	for i, jobs := range batches {
+	chans := make([]chan enqueueOutcome, len(calls))
+	for i, c := range calls {
 		chans[i] = make(chan enqueueOutcome, 1)
+		enqueue := c.enqueue
+		if enqueue == nil {
+			enqueue = s.Enqueue
+		}
 		go func() {
-			res, err := s.Enqueue(t.Context(), storetest.Base, jobs)
+			res, err := enqueue(t.Context(), storetest.Base, c.jobs)
 			chans[i] <- enqueueOutcome{res, err}
 		}()
 		untilPending(t, s, i+1)
 	}
 	s.wmu.unlock()
-	out := make([]enqueueOutcome, len(batches))
+	out := make([]enqueueOutcome, len(calls))
 	for i, ch := range chans {
 		out[i] = <-ch
 	}
 	return out, s.sync.committed.Load() - before
+}
+
+// enqueueCall is one call of groupEnqueues.
+type enqueueCall struct {
+	jobs    []*store.Job
+	enqueue func(ctx context.Context, now int64, jobs []*store.Job) ([]store.EnqueueResult, error)
+}
+
+// errInjected is the fault of faultyEnqueue.
+var errInjected = errors.New("injected fault")
+
+// faultyEnqueue is a write call that stores jobs and their counts as Enqueue does, then
+// fails: its group must undo all of it and nothing of the other calls.
+func (s *Store) faultyEnqueue(ctx context.Context, now int64, jobs []*store.Job) ([]store.EnqueueResult, error) {
+	op := writeOp{name: "faulty enqueue", priority: enqueuePriority(jobs), cost: len(jobs)}
+	return nil, s.write(ctx, op, func(tx *sql.Tx, _ *tierSet) error {
+		stmts := txStmts{tx: tx}
+		var d deltas
+		for _, j := range jobs {
+			var res store.EnqueueResult
+			if _, err := s.enqueueOne(&stmts, now, j, &res); err != nil {
+				return err
+			}
+			d[j.Tier.Index()].waiting++
+		}
+		if err := d.apply(tx, s.stmt.addCounts); err != nil {
+			return err
+		}
+		return errInjected
+	})
 }
 
 func TestGroupCommitKeepsEachCallAtomic(t *testing.T) {
@@ -93,17 +130,18 @@ func TestGroupCommitKeepsEachCallAtomic(t *testing.T) {
 	if _, err := s.Enqueue(ctx, storetest.Base, []*store.Job{old}); err != nil {
 		t.Fatal(err)
 	}
-	a, b, clash, c := testJob(store.Low), testJob(store.Low), testJob(store.Low), testJob(store.Critical)
-	clash.ID = old.ID // the second call fails on its second job
-	out, commits := groupEnqueues(t, s, []*store.Job{a}, []*store.Job{b, clash}, []*store.Job{c})
+	a, b, b2, c := testJob(store.Low), testJob(store.Low), testJob(store.Low), testJob(store.Critical)
+	// The second call stores two jobs, then fails.
+	out, commits := groupEnqueues(t, s, enqueueCall{jobs: []*store.Job{a}},
+		enqueueCall{jobs: []*store.Job{b, b2}, enqueue: s.faultyEnqueue}, enqueueCall{jobs: []*store.Job{c}})
 	if commits != 1 {
 		t.Fatalf("three concurrent enqueues took %d commits, want 1 (one group)", commits)
 	}
 	if out[0].err != nil || out[2].err != nil {
 		t.Fatalf("the calls without a fault failed: %v, %v", out[0].err, out[2].err)
 	}
-	if out[1].err == nil || out[1].res != nil {
-		t.Fatalf("the call with a clashing id = %v, %v; want an error and no results", out[1].res, out[1].err)
+	if !errors.Is(out[1].err, errInjected) {
+		t.Fatalf("the faulty call = %v, want its own fault", out[1].err)
 	}
 	if out[0].res[0].ID != a.ID || out[2].res[0].ID != c.ID {
 		t.Fatalf("results %+v, %+v; want the ids of their own calls", out[0].res, out[2].res)
@@ -113,8 +151,10 @@ func TestGroupCommitKeepsEachCallAtomic(t *testing.T) {
 			t.Fatalf("job of a successful call in the group: %v", err)
 		}
 	}
-	if _, err := s.Get(ctx, b.ID); err == nil {
-		t.Fatal("the failed call's first job was stored: a call must commit all its jobs or none")
+	for _, j := range []*store.Job{b, b2} {
+		if _, err := s.Get(ctx, j.ID); err == nil {
+			t.Fatal("a job of the failed call was stored: a call must commit all its jobs or none")
+		}
 	}
 	counts, err := s.Counts(ctx)
 	if err != nil {
@@ -135,7 +175,7 @@ func TestGroupCommitUniqueKeyAcrossCalls(t *testing.T) {
 	for _, j := range []*store.Job{first, second} {
 		j.UniqueKey, j.UniqueTTLMs = "reset:42", 60_000
 	}
-	out, commits := groupEnqueues(t, s, []*store.Job{first}, []*store.Job{second})
+	out, commits := groupEnqueues(t, s, enqueueCall{jobs: []*store.Job{first}}, enqueueCall{jobs: []*store.Job{second}})
 	if commits != 1 {
 		t.Fatalf("two concurrent enqueues took %d commits, want 1 (one group)", commits)
 	}
@@ -169,7 +209,10 @@ func TestGroupCommitFetchSeesEarlierEnqueue(t *testing.T) {
 	go func() { _, err := s.Enqueue(ctx, storetest.Base, []*store.Job{j}); enq <- err }()
 	untilPending(t, s, 1)
 	bad := make(chan error, 1)
-	go func() { _, err := s.Enqueue(ctx, storetest.Base, []*store.Job{j}); bad <- err }() // same id again
+	go func() {
+		_, err := s.faultyEnqueue(ctx, storetest.Base, []*store.Job{testJob(store.Critical)})
+		bad <- err
+	}()
 	untilPending(t, s, 2)
 	fetched := make(chan store.FetchResult, 1)
 	go func() {
@@ -184,8 +227,8 @@ func TestGroupCommitFetchSeesEarlierEnqueue(t *testing.T) {
 	if err := <-enq; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-bad; err == nil {
-		t.Fatal("enqueueing an id twice succeeded")
+	if err := <-bad; !errors.Is(err, errInjected) {
+		t.Fatalf("the faulty call = %v, want its own fault", err)
 	}
 	if r := <-fetched; len(r.Jobs) != 1 || r.Jobs[0].ID != j.ID {
 		t.Fatalf("fetch claimed %d jobs, want the one enqueued before it in the group", len(r.Jobs))
@@ -221,7 +264,7 @@ func TestDurableWritesWaitForFsync(t *testing.T) {
 		if _, err := s.Fetch(ctx, store.FetchRequest{Tier: store.Medium, Limit: 1, Now: storetest.Base, LeaseMs: 1_000}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: j.ID, Tier: store.Medium, Now: storetest.Base}}); err != nil {
+		if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: j.ID, Now: storetest.Base}}); err != nil {
 			t.Fatal(err)
 		}
 		if synced() != every {
@@ -247,5 +290,44 @@ func TestSynchronousExtraSyncsInCommit(t *testing.T) {
 	var level int
 	if err := s.w.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&level); err != nil || level != 3 {
 		t.Fatalf("writer synchronous = %d, %v; want 3 (EXTRA)", level, err)
+	}
+}
+
+// TestQueuedWriteHonoursContext checks that a write call waiting for the writer lock returns
+// ctx's error once ctx is done, and never runs.
+func TestQueuedWriteHonoursContext(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t, Options{})
+	s.wmu.lock(lowestPriority)
+	unlocked := false
+	defer func() {
+		if !unlocked {
+			s.wmu.unlock()
+		}
+	}()
+	ctx, cancel := context.WithCancel(t.Context())
+	j := testJob(store.Critical)
+	done := make(chan error, 1)
+	go func() { _, err := s.Enqueue(ctx, storetest.Base, []*store.Job{j}); done <- err }()
+	untilPending(t, s, 1)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Enqueue cancelled while queued = %v, want context.Canceled", err)
+		}
+	case <-time.After(groupDeadline):
+		t.Fatal("a queued Enqueue did not return after its context was cancelled")
+	}
+	if n := pendingWrites(s); n != 0 {
+		t.Fatalf("%d write calls still queued, want 0", n)
+	}
+	s.wmu.unlock()
+	unlocked = true
+	if _, err := s.Get(t.Context(), j.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get of the cancelled enqueue's job = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Enqueue(t.Context(), storetest.Base, []*store.Job{testJob(store.Low)}); err != nil {
+		t.Fatalf("Enqueue after a cancelled one: %v", err)
 	}
 }

@@ -164,6 +164,19 @@ func (s *Store) Close() error {
 	return err
 }
 
+// Ping checks that the file answers a read on a read connection, e.g. for health checks.
+// It returns an error wrapping store.ErrClosed after Close.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errClosed("ping")
+	}
+	var n int64
+	if err := s.stmt.ping.QueryRowContext(ctx).Scan(&n); err != nil {
+		return s.readErr("ping", err)
+	}
+	return nil
+}
+
 // startWALSync sets up the fsync of the WAL after durable commits (see walSyncer). If the
 // file is not in WAL mode, or its WAL cannot be opened, the writer connection goes back to
 // synchronous FULL: every commit then fsyncs by itself.

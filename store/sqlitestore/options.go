@@ -11,8 +11,9 @@ const (
 	// DefaultSynchronous makes acknowledged enqueues and pauses survive power loss (see
 	// Options.Synchronous).
 	DefaultSynchronous = "FULL"
-	// DefaultSyncEveryWrite leaves the claims, outcomes, lease extensions, rescues and
-	// cleans of jobs without an fsync of their own (see Options.SyncEveryWrite).
+	// DefaultSyncEveryWrite leaves the claims, outcomes, lease extensions, rescues, cleans
+	// and dead-letter deletions of jobs without an fsync of their own (see
+	// Options.SyncEveryWrite).
 	DefaultSyncEveryWrite = false
 	// DefaultBusyTimeout is how long a write waits for another process's write lock.
 	DefaultBusyTimeout = 5 * time.Second
@@ -34,9 +35,9 @@ type Options struct {
 	// Synchronous says which commits survive power loss. Every commit survives a crash of
 	// the process. Default DefaultSynchronous ("FULL").
 	//
-	//   - "FULL": an Enqueue or SetPaused returns only once its commit is fsynced, so an
-	//     acknowledged job survives power loss. The other writes (Fetch claims, Ack
-	//     outcomes, lease extensions, Rescue, Clean, Forget) return without waiting for an
+	//   - "FULL": an Enqueue, SetPaused or Cancel returns only once its commit is fsynced,
+	//     so an acknowledged job survives power loss. The other writes (Fetch claims, Ack
+	//     outcomes, lease extensions, Rescue, Clean, DeleteFailed) return without waiting for an
 	//     fsync: power loss may undo the latest of them, which only makes work run again
 	//     (a lost claim leaves the job waiting, a lost completion runs it once more), so
 	//     delivery stays at least once. The writer commits with SQLite's synchronous NORMAL
@@ -52,7 +53,7 @@ type Options struct {
 	Synchronous string
 
 	// SyncEveryWrite, with Synchronous "FULL", makes every write wait for the fsync of its
-	// commit, as Enqueue and SetPaused do, so power loss undoes no acknowledged claim or
+	// commit, as Enqueue, SetPaused and Cancel do, so power loss undoes no acknowledged claim or
 	// outcome either. Default DefaultSyncEveryWrite (false).
 	SyncEveryWrite bool
 

@@ -66,8 +66,12 @@ func allTiers() tierSet {
 	return s
 }
 
-// delta is a change to one tier's counts, applied at the end of a transaction.
-type delta struct{ waiting, active, delayed, completed, failed int64 }
+// delta is a change to one tier's counts, applied at the end of a transaction: the current
+// counts, the running totals, and the completed and failed jobs still kept.
+type delta struct {
+	waiting, active, delayed, completed, failed int64
+	completedKept, failedKept                   int64
+}
 
 // deltas are per-tier count changes, indexed by Tier.Index().
 type deltas [store.NumTiers]delta
@@ -79,11 +83,20 @@ func (d *deltas) apply(tx *sql.Tx, st *sql.Stmt) error {
 		if c == (delta{}) {
 			continue
 		}
-		if _, err := stmt.Exec(c.waiting, c.active, c.delayed, c.completed, c.failed, i+1); err != nil {
+		if _, err := stmt.Exec(c.waiting, c.active, c.delayed, c.completed, c.failed, c.completedKept, c.failedKept, i+1); err != nil {
 			return fmt.Errorf("update counts of tier %d: %w", i+1, err)
 		}
 	}
 	return nil
+}
+
+// kept reads how many completed and failed jobs of tier the table holds, as of the
+// transaction's start plus the changes in d (not yet applied).
+func kept(tx *txStmts, st *sql.Stmt, tier store.Tier, d *delta) (completed, failed int64, err error) {
+	if err := tx.stmt(st).QueryRow(int64(tier)).Scan(&completed, &failed); err != nil {
+		return 0, 0, fmt.Errorf("read kept jobs of tier %s: %w", tier, err)
+	}
+	return completed + d.completedKept, failed + d.failedKept, nil
 }
 
 // checkTier returns an error unless t is a valid tier.
@@ -98,6 +111,21 @@ func checkTier(t store.Tier) error {
 type txStmts struct {
 	tx *sql.Tx
 	m  map[*sql.Stmt]*sql.Stmt
+}
+
+// checkJobTier returns an error unless j.Tier is the valid tier its id encodes.
+func checkJobTier(j *store.Job) error {
+	if j.ID == "" {
+		return fmt.Errorf("job of type %q has no id", j.Type)
+	}
+	t, err := store.TierOfID(j.ID)
+	if err != nil {
+		return fmt.Errorf("job %q of type %q: its id has no tier digit", j.ID, j.Type)
+	}
+	if j.Tier != t {
+		return fmt.Errorf("job %s of type %q: Tier %d disagrees with its id's tier %s", j.ID, j.Type, j.Tier, t)
+	}
+	return nil
 }
 
 // stmt returns st bound to the transaction.

@@ -30,6 +30,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestSharedConformance runs the two-handle checks on two Stores opening one file, as two
+// processes sharing it would.
+func TestSharedConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "slaq.db")
+		return openAt(t, path, sqlitestore.Options{}), openAt(t, path, sqlitestore.Options{})
+	})
+}
+
 // base is the fixed "now" of these tests, in Unix ms.
 const base = storetest.Base
 
@@ -72,7 +82,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 	if r, err := s.Fetch(ctx, store.FetchRequest{Tier: store.High, Limit: 2, Now: base, LeaseMs: 5_000}); err != nil || len(r.Jobs) != 2 {
 		t.Fatalf("Fetch = %d jobs, %v; want 2", len(r.Jobs), err)
 	}
-	if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: done.ID, Tier: store.High, Now: base + 1}}); err != nil {
+	if err := s.Ack(ctx, []store.Ack{{Kind: store.AckComplete, ID: done.ID, Now: base + 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetPaused(ctx, store.Batch, true); err != nil {

@@ -6,8 +6,8 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// lowestPriority is the priority of writes that serve no tier's pickup: pause, clean,
-// forget, the external-change check and Close.
+// lowestPriority is the priority of writes that serve no tier's pickup: pause, cancel,
+// clean, dead-letter deletions, the external-change check and Close.
 const lowestPriority = store.NumTiers
 
 // writeLock serializes the writer connection and favours urgent tiers: a write may take the
@@ -31,25 +31,7 @@ func priorityOf(t store.Tier) int {
 }
 
 // lock takes the lock with priority p (0 most urgent), waiting for its turn.
-func (l *writeLock) lock(p int) {
-	l.mu.Lock()
-	woken := false
-	for l.held || l.moreUrgentWaiting(p) {
-		turn := make(chan struct{})
-		if woken { // it was this priority's oldest waiter: keep its place
-			l.waiters[p] = append([]chan struct{}{turn}, l.waiters[p]...)
-		} else {
-			l.waiters[p] = append(l.waiters[p], turn)
-		}
-		l.mu.Unlock()
-		<-turn
-		l.mu.Lock()
-		l.woken[p]--
-		woken = true
-	}
-	l.held = true
-	l.mu.Unlock()
-}
+func (l *writeLock) lock(p int) { l.lockOr(p, nil, nil) }
 
 // moreUrgentWaiting reports whether a write more urgent than p waits. l.mu must be held.
 func (l *writeLock) moreUrgentWaiting(p int) bool {
@@ -83,9 +65,10 @@ func (l *writeLock) wakeNext() {
 	}
 }
 
-// lockOr takes the lock with priority p like lock, unless done is closed first: then it
-// leaves the queue and reports false. It reports true when it took the lock.
-func (l *writeLock) lockOr(p int, done <-chan struct{}) bool {
+// lockOr takes the lock with priority p like lock, unless done or cancel is closed first
+// (a nil channel never is): then it leaves the queue and reports false. It reports true
+// when it took the lock.
+func (l *writeLock) lockOr(p int, done, cancel <-chan struct{}) bool {
 	l.mu.Lock()
 	woken := false
 	for l.held || l.moreUrgentWaiting(p) {
@@ -99,10 +82,9 @@ func (l *writeLock) lockOr(p int, done <-chan struct{}) bool {
 		select {
 		case <-turn:
 		case <-done:
-			l.mu.Lock()
-			l.leave(p, turn)
-			l.mu.Unlock()
-			return false
+			return l.giveUp(p, turn)
+		case <-cancel:
+			return l.giveUp(p, turn)
 		}
 		l.mu.Lock()
 		l.woken[p]--
@@ -111,6 +93,14 @@ func (l *writeLock) lockOr(p int, done <-chan struct{}) bool {
 	l.held = true
 	l.mu.Unlock()
 	return true
+}
+
+// giveUp takes the waiter turn of priority p out of the queue and reports false.
+func (l *writeLock) giveUp(p int, turn chan struct{}) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.leave(p, turn)
+	return false
 }
 
 // leave removes the waiter turn of priority p that gives up. If unlock had already woken it,

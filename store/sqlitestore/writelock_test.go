@@ -109,7 +109,7 @@ func TestWriteLockOrGivesUp(t *testing.T) {
 	l.lock(4)
 	done := make(chan struct{})
 	got := make(chan bool, 1)
-	go func() { got <- l.lockOr(0, done) }()
+	go func() { got <- l.lockOr(0, done, nil) }()
 	queued(t, &l, 0, 1)
 	close(done)
 	if <-got {

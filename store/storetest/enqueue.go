@@ -102,97 +102,154 @@ func runEnqueue(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 }
 
-// runUnique checks unique keys: the holder's id on a duplicate, nothing stored, expiry by now.
-func runUnique(t *testing.T, open func(t *testing.T) store.Store) {
-	const ttl = 10_000
-	keyed := func(key string, runAt int64) *store.Job {
-		j := newJob(store.High, runAt)
-		j.UniqueKey, j.UniqueTTLMs = key, ttl
-		return j
+// runEnqueueIdempotent checks that Enqueue is idempotent on job id, in every state, and that
+// a job whose Tier disagrees with its id is an error that stores nothing of its tier.
+func runEnqueueIdempotent(t *testing.T, open func(t *testing.T) store.Store) {
+	const tier = store.High
+	// The ways to put a job in each state; each returns the job as enqueued.
+	states := []struct {
+		state store.State
+		make  func(t *testing.T, s store.Store) *store.Job
+	}{
+		{store.StateWaiting, func(t *testing.T, s store.Store) *store.Job {
+			j := newJob(tier, Base)
+			enqueue(t, s, Base, j)
+			return j
+		}},
+		{store.StateDelayed, func(t *testing.T, s store.Store) *store.Job {
+			j := newJob(tier, Base+60_000)
+			enqueue(t, s, Base, j)
+			return j
+		}},
+		{store.StateActive, func(t *testing.T, s store.Store) *store.Job {
+			j := newJob(tier, Base)
+			enqueue(t, s, Base, j)
+			fetch(t, s, tier, 1, Base)
+			return j
+		}},
+		{store.StateCompleted, func(t *testing.T, s store.Store) *store.Job {
+			return finish(t, s, tier, store.AckComplete, 3_600_000, Base+10)[0]
+		}},
+		{store.StateFailed, func(t *testing.T, s store.Store) *store.Job {
+			return finish(t, s, tier, store.AckFail, 0, Base+10)[0]
+		}},
 	}
-	// enqueueOne enqueues j at now and returns its single result.
-	enqueueOne := func(t *testing.T, s store.Store, now int64, j *store.Job) store.EnqueueResult {
-		t.Helper()
-		res, err := s.Enqueue(t.Context(), now, []*store.Job{j})
-		if err != nil || len(res) != 1 {
-			t.Fatalf("Enqueue = %v, %v; want one result", res, err)
-		}
-		return res[0]
-	}
-
-	t.Run("DuplicateWithinTTL", func(t *testing.T) {
-		t.Parallel()
-		s := open(t)
-		holder := keyed("pay:1", Base)
-		enqueue(t, s, Base, holder)
-		for _, at := range []int64{Base, Base + 1, Base + ttl - 1} {
-			dup := keyed("pay:1", at)
-			r := enqueueOne(t, s, at, dup)
-			if !r.Duplicate || r.ID != holder.ID {
-				t.Fatalf("duplicate at +%d ms: %+v, want Duplicate with holder id %s", at-Base, r, holder.ID)
+	for _, st := range states {
+		t.Run("IdempotentOnID/"+string(st.state), func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			j := st.make(t, s)
+			before := get(t, s, j.ID)
+			if before.State != st.state {
+				t.Fatalf("setup: state %q, want %q", before.State, st.state)
 			}
-			wantGone(t, s, dup.ID)
-		}
-		delayedDup := keyed("pay:1", Base+ttl*10) // a delayed duplicate is not stored either
-		if r := enqueueOne(t, s, Base+5, delayedDup); !r.Duplicate || r.ID != holder.ID {
-			t.Fatalf("delayed duplicate: %+v, want Duplicate of %s", r, holder.ID)
-		}
-		wantGone(t, s, delayedDup.ID)
-		wantCounts(t, s, store.High, store.Counts{Waiting: 1})
-	})
+			was := counts(t, s, tier)
+			// A resend that differs in every field a careless store would overwrite.
+			resent := clone(j)
+			resent.Type, resent.Payload, resent.RunAt, resent.Attempts = "resent", []byte(`{"resent":true}`), Base+50, 2
+			fresh := newJob(tier, Base+7_200_000) // a new job in the same call is stored
+			res, err := s.Enqueue(t.Context(), Base+100, []*store.Job{resent, fresh})
+			if err != nil {
+				t.Fatalf("Enqueue of a stored id: %v", err)
+			}
+			want := []store.EnqueueResult{{ID: j.ID, Duplicate: true}, {ID: fresh.ID}}
+			if len(res) != 2 || res[0] != want[0] || res[1] != want[1] {
+				t.Fatalf("Enqueue results %+v, want %+v", res, want)
+			}
+			wantUnchanged(t, s, before)
+			was.Delayed++ // fresh
+			wantCounts(t, s, tier, was)
+			// The job runs once at most: a resend put nothing in the queue.
+			got := fetch(t, s, tier, 10, Base+60_000).Jobs
+			if runnable := st.state == store.StateWaiting || st.state == store.StateDelayed; runnable {
+				wantIDs(t, "fetch after the resend", got, j)
+			} else {
+				wantIDs(t, "fetch after the resend", got)
+			}
+			wantIDs(t, "second fetch", fetch(t, s, tier, 10, Base+60_000).Jobs)
+		})
+	}
 
-	t.Run("NewJobAfterTTL", func(t *testing.T) {
+	t.Run("IdempotentWithinBatch", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		first := keyed("pay:2", Base)
-		enqueue(t, s, Base, first)
-		second := keyed("pay:2", Base+ttl)
-		enqueue(t, s, Base+ttl, second) // enqueued exactly TTL ago: no longer held
-		if r := enqueueOne(t, s, Base+ttl+1, keyed("pay:2", Base+ttl+1)); !r.Duplicate || r.ID != second.ID {
-			t.Fatalf("after the key moved: %+v, want Duplicate of the new holder %s", r, second.ID)
-		}
-		wantCounts(t, s, store.High, store.Counts{Waiting: 2})
-	})
-
-	t.Run("HeldAfterHolderFinished", func(t *testing.T) {
-		t.Parallel()
-		s := open(t)
-		holder := keyed("webhook:evt_9", Base)
-		enqueue(t, s, Base, holder)
-		fetch(t, s, store.High, 1, Base)
-		ack(t, s, store.Ack{Kind: store.AckComplete, ID: holder.ID, Tier: store.High, Now: Base + 10})
-		if r := enqueueOne(t, s, Base+20, keyed("webhook:evt_9", Base+20)); !r.Duplicate || r.ID != holder.ID {
-			t.Fatalf("key of a finished, deleted holder: %+v, want Duplicate of %s", r, holder.ID)
-		}
-		wantCounts(t, s, store.High, store.Counts{Completed: 1})
-	})
-
-	t.Run("WithinOneBatch", func(t *testing.T) {
-		t.Parallel()
-		s := open(t)
-		a, b, c, d := keyed("k1", Base), keyed("k1", Base), keyed("k2", Base), newJob(store.High, Base)
-		res, err := s.Enqueue(t.Context(), Base, []*store.Job{a, b, c, d})
+		j := newJob(tier, Base)
+		again := clone(j)
+		again.Payload = []byte(`{"n":"second"}`)
+		res, err := s.Enqueue(t.Context(), Base, []*store.Job{j, again})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.EnqueueResult{{ID: a.ID}, {ID: a.ID, Duplicate: true}, {ID: c.ID}, {ID: d.ID}}
-		if len(res) != len(want) {
-			t.Fatalf("got %d results, want %d", len(res), len(want))
+		if len(res) != 2 || res[0] != (store.EnqueueResult{ID: j.ID}) || res[1] != (store.EnqueueResult{ID: j.ID, Duplicate: true}) {
+			t.Fatalf("Enqueue of one id twice in a batch = %+v; want stored, then Duplicate", res)
 		}
-		for i := range want {
-			if res[i] != want[i] {
-				t.Errorf("result %d = %+v, want %+v", i, res[i], want[i])
-			}
-		}
-		wantGone(t, s, b.ID)
-		wantCounts(t, s, store.High, store.Counts{Waiting: 3})
+		j.State = store.StateWaiting
+		wantJob(t, s, j)
+		wantCounts(t, s, tier, store.Counts{Waiting: 1})
 	})
 
-	t.Run("NoKeyNeverDuplicate", func(t *testing.T) {
+	t.Run("IdempotentBeforeUniqueKey", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		enqueue(t, s, Base, newJobs(3, store.High, Base)...)
-		enqueue(t, s, Base, keyed("other", Base), keyed("another", Base))
-		wantCounts(t, s, store.High, store.Counts{Waiting: 5})
+		stored := newJob(tier, Base)
+		stored.UniqueKey, stored.UniqueTTLMs = "k1", 60_000
+		holder := newJob(tier, Base)
+		holder.UniqueKey, holder.UniqueTTLMs = "k2", 60_000
+		enqueue(t, s, Base, stored, holder)
+		// A resend names its own id, whichever key it carries, and takes no key.
+		for _, key := range []string{"k1", "k2", "k3"} {
+			resent := clone(stored)
+			resent.UniqueKey = key
+			if r := enqueueOne(t, s, Base+1, resent); r != (store.EnqueueResult{ID: stored.ID, Duplicate: true}) {
+				t.Fatalf("resend with key %s = %+v; want Duplicate of its own id %s", key, r, stored.ID)
+			}
+		}
+		k3 := newJob(tier, Base)
+		k3.UniqueKey, k3.UniqueTTLMs = "k3", 60_000
+		if r := enqueueOne(t, s, Base+2, k3); r != (store.EnqueueResult{ID: k3.ID}) {
+			t.Fatalf("key k3 after a resend carried it: %+v; want stored (a resend takes no key)", r)
+		}
+		wantCounts(t, s, tier, store.Counts{Waiting: 3})
+	})
+
+	t.Run("DeletedIDStoredAgain", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		j := finish(t, s, tier, store.AckComplete, 0, Base+10)[0] // deleted at once
+		wantGone(t, s, j.ID)
+		if r := enqueueOne(t, s, Base+20, j); r != (store.EnqueueResult{ID: j.ID}) {
+			t.Fatalf("Enqueue of an id no longer stored = %+v; want it stored", r)
+		}
+		wantIDs(t, "fetch of the re-enqueued job", fetch(t, s, tier, 10, Base+30).Jobs, j)
+	})
+
+	t.Run("TierMustMatchID", func(t *testing.T) {
+		t.Parallel()
+		tests := []struct {
+			name string
+			id   string
+			tier store.Tier
+		}{
+			{"id of another tier", store.NewID(store.Low, Base), store.High},
+			{"tier zero", store.NewID(store.Low, Base), 0},
+			{"tier out of range", store.NewID(store.Low, Base), store.NumTiers + 1},
+			{"empty id", "", store.Low},
+			{"id without a tier digit", "X" + store.NewID(store.Low, Base)[1:], store.Low},
+		}
+		for _, tc := range tests {
+			s := open(t)
+			bad := newJob(store.Low, Base)
+			bad.ID, bad.Tier = tc.id, tc.tier
+			companion := newJob(store.Low, Base) // the same tier as the bad job's id
+			_, err := s.Enqueue(t.Context(), Base, []*store.Job{companion, bad})
+			if err == nil {
+				t.Fatalf("%s: Enqueue succeeded, want an error", tc.name)
+			}
+			if tc.id != "" {
+				wantGone(t, s, tc.id)
+			}
+			wantGone(t, s, companion.ID)
+			wantCounts(t, s, store.Low, store.Counts{})
+		}
 	})
 }

@@ -44,6 +44,21 @@ func runFetch(t *testing.T, open func(t *testing.T) store.Store) {
 		wantCounts(t, s, store.High, store.Counts{Active: 10})
 	})
 
+	t.Run("LimitBelowOne", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		j := newJob(store.High, Base)
+		enqueue(t, s, Base, j, newJob(store.High, Base+10))
+		for _, limit := range []int{0, -1} {
+			r, err := s.Fetch(t.Context(), store.FetchRequest{Tier: store.High, Limit: limit, Now: Base + 10, LeaseMs: DefaultLeaseMs})
+			if err == nil {
+				t.Fatalf("Fetch(Limit %d) = %d jobs, no error; want an error", limit, len(r.Jobs))
+			}
+		}
+		wantCounts(t, s, store.High, store.Counts{Waiting: 1, Delayed: 1})
+		wantIDs(t, "a valid fetch afterwards", fetch(t, s, store.High, 1, Base).Jobs, j)
+	})
+
 	t.Run("ClaimSetsLease", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -146,7 +161,7 @@ func runFetch(t *testing.T, open func(t *testing.T) store.Store) {
 		if n := len(capped(10)); n != 0 {
 			t.Fatalf("at the cap: claimed %d, want 0", n)
 		}
-		ack(t, s, store.Ack{Kind: store.AckComplete, ID: first[0].ID, Tier: store.Batch, Now: Base + 1})
+		ack(t, s, store.Ack{Kind: store.AckComplete, ID: first[0].ID, Now: Base + 1})
 		if n := len(capped(10)); n != 1 {
 			t.Fatalf("after one completion: claimed %d, want 1", n)
 		}

@@ -12,8 +12,15 @@
 //		})
 //	}
 //
+// A store whose backend several handles can share (processes on one file, clients on one
+// Redis) also calls [RunShared] with a function that opens two handles on one fresh backend.
+//
 // Every check injects time through the "now" arguments, starting from [Base], and never reads
-// the wall clock, except the checks of Wait, which measure that it returns promptly.
+// the wall clock, except the checks of Wait, which measure that it returns promptly. No check
+// sleeps to wait for a result: each waits on the result itself, with a deadline. The checks
+// follow the wording of the [store.Store] contract, not one store's habits: where the
+// contract leaves a choice open (the order of jobs with equal RunAt, which expired jobs a
+// bounded Clean deletes first), no check depends on it.
 package storetest
 
 import (
@@ -43,14 +50,19 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		run  func(t *testing.T, open func(t *testing.T) store.Store)
 	}{
 		{"Enqueue", runEnqueue},
+		{"EnqueueIdempotent", runEnqueueIdempotent},
 		{"Unique", runUnique},
 		{"Fetch", runFetch},
 		{"Ack", runAck},
+		{"Fence", runFence},
+		{"SameMillisecond", runSameMillisecond},
 		{"Leases", runLeases},
+		{"DeadLetter", runDeadLetter},
 		{"Clean", runClean},
+		{"List", runList},
+		{"Cancel", runCancel},
 		{"Wait", runWait},
 		{"Misc", runMisc},
-		{"Fence", runFence},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -102,6 +114,59 @@ func enqueue(t *testing.T, s store.Store, now int64, jobs ...*store.Job) {
 	}
 }
 
+// enqueueOne enqueues j at now and returns its single result, failing the test on error.
+func enqueueOne(t *testing.T, s store.Store, now int64, j *store.Job) store.EnqueueResult {
+	t.Helper()
+	res, err := s.Enqueue(t.Context(), now, []*store.Job{j})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("Enqueue(%s) = %+v, %v; want one result", j.ID, res, err)
+	}
+	return res[0]
+}
+
+// finish enqueues len(finishedAt) jobs of tier at Base with retainMs, claims them, and ends
+// the i-th at finishedAt[i] with kind (AckComplete or AckFail), in the order given. The tier
+// must hold no other runnable job. It returns the jobs as enqueued.
+func finish(t *testing.T, s store.Store, tier store.Tier, kind store.AckKind, retainMs int64, finishedAt ...int64) []*store.Job {
+	t.Helper()
+	jobs := newJobs(len(finishedAt), tier, Base)
+	for _, j := range jobs {
+		j.RetainMs = retainMs
+	}
+	enqueue(t, s, Base, jobs...)
+	wantIDs(t, "claim before finishing", fetch(t, s, tier, len(jobs), Base).Jobs, jobs...)
+	for i, j := range jobs {
+		ack(t, s, store.Ack{Kind: kind, ID: j.ID, Now: finishedAt[i], Error: "finished by the test"})
+	}
+	return jobs
+}
+
+// counts returns tier's counts, failing the test on error.
+func counts(t *testing.T, s store.Store, tier store.Tier) store.Counts {
+	t.Helper()
+	all, err := s.Counts(t.Context())
+	if err != nil {
+		t.Fatalf("Counts: %v", err)
+	}
+	return all[tier.Index()]
+}
+
+// wantErrIs fails the test unless err wraps target.
+func wantErrIs(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s returned %v, want an error wrapping %v", what, err, target)
+	}
+}
+
+// wantUnchanged fails the test unless every job in before is stored exactly as it was.
+func wantUnchanged(t *testing.T, s store.Store, before ...*store.Job) {
+	t.Helper()
+	for _, want := range before {
+		wantJob(t, s, want)
+	}
+}
+
 // fetch claims up to limit jobs of tier at now with DefaultLeaseMs and no cap.
 func fetch(t *testing.T, s store.Store, tier store.Tier, limit int, now int64) store.FetchResult {
 	t.Helper()
@@ -148,11 +213,7 @@ func wantGone(t *testing.T, s store.Store, id string) {
 // wantCounts fails the test unless tier's counts equal want.
 func wantCounts(t *testing.T, s store.Store, tier store.Tier, want store.Counts) {
 	t.Helper()
-	all, err := s.Counts(t.Context())
-	if err != nil {
-		t.Fatalf("Counts: %v", err)
-	}
-	if got := all[tier.Index()]; got != want {
+	if got := counts(t, s, tier); got != want {
 		t.Fatalf("Counts[%s] = %+v, want %+v", tier, got, want)
 	}
 }

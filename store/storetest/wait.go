@@ -110,7 +110,7 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 			if i > 0 {
 				fetch(t, s, tier, 1, Base)
 			}
-			ack(t, s, store.Ack{Kind: store.AckRelease, ID: j.ID, Tier: tier, Now: Base})
+			ack(t, s, store.Ack{Kind: store.AckRelease, ID: j.ID, Now: Base})
 		})
 	})
 
@@ -134,7 +134,7 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 		}
 		done := startWait(t.Context(), s, tier, longWait)
-		ack(t, s, store.Ack{Kind: store.AckComplete, ID: r.Jobs[0].ID, Tier: tier, Now: Base + 1})
+		ack(t, s, store.Ack{Kind: store.AckComplete, ID: r.Jobs[0].ID, Now: Base + 1})
 		select {
 		case err := <-done:
 			if err != nil {
@@ -211,20 +211,33 @@ func runWait(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("UnblockedByClose", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		done := startWait(t.Context(), s, tier, longWait)
+		// Close must end a Wait that blocks; one that starts after Close returns at once. Either
+		// way the answer wraps ErrClosed. The Wait is watched for quietWindow first, so that
+		// Close finds it blocked (Wait may return early without cause: then it starts again).
+		var done <-chan error
+		for blocked := false; !blocked; {
+			done = startWait(t.Context(), s, tier, longWait)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Wait before Close returned %v, want nil", err)
+				}
+			case <-time.After(quietWindow):
+				blocked = true
+			}
+		}
 		if err := s.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
 		select {
-		case <-done: // any result: the point is that it returns
+		case err := <-done:
+			wantErrIs(t, "Wait blocked when Close came", err, store.ErrClosed)
 		case <-time.After(promptDeadline):
 			t.Fatalf("Wait still blocked %v after Close", promptDeadline)
 		}
-		if _, err := s.Fetch(t.Context(), store.FetchRequest{Tier: tier, Limit: 1, Now: Base, LeaseMs: DefaultLeaseMs}); !errors.Is(err, store.ErrClosed) {
-			t.Fatalf("Fetch after Close returned %v, want an error wrapping ErrClosed", err)
-		}
 		select {
-		case <-startWait(t.Context(), s, tier, longWait):
+		case err := <-startWait(t.Context(), s, tier, longWait):
+			wantErrIs(t, "Wait after Close", err, store.ErrClosed)
 		case <-time.After(promptDeadline):
 			t.Fatalf("Wait on a closed store still blocked after %v", promptDeadline)
 		}

@@ -5,7 +5,8 @@
 -- ARGV[1]    the new LeaseUntil (ms)
 -- ARGV[1+i]  job i's id
 --
--- LeaseUntil lives only in the active ZSET (job records are not rewritten while active).
+-- LeaseUntil lives only in the active ZSET (job records are not rewritten while active), so
+-- only the scores of ids already in it change.
 -- Returns the number of leases renewed.
 --
 -- Time: O(n · log A), A = active jobs. Needs Redis >= 6.2 (ZMSCORE).
@@ -20,7 +21,7 @@ for i = 2, #ARGV, 500 do
     end
   end
   if #args > 0 then
-    redis.call('ZADD', KEYS[1], unpack(args))
+    redis.call('ZADD', KEYS[1], 'XX', unpack(args))
     renewed = renewed + #args / 2
   end
 end

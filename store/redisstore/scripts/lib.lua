@@ -4,10 +4,10 @@
 -- fields, each followed by '|', then the body: Type, UniqueKey, LastError, Result and Payload
 -- bytes back to back (header fields 13-16 give the first four lengths; Payload is the rest).
 -- Numeric fields are decimal, and empty when zero. Header fields:
---   1 state (w waiting, d delayed, a active, c completed, f failed)   2 Attempts   3 RunAt
---   4 StartedAt   5 FinishedAt   6 LeaseUntil   7 RetainMs   8 MaxAttempts   9 TimeoutMs
---   10 BackoffMs   11 CreatedAt   12 UniqueTTLMs   13-16 lengths of Type, UniqueKey,
---   LastError, Result
+--   1 state (w waiting, d delayed, c completed, f failed; an active job's record keeps w)
+--   2 Attempts   3 RunAt   4 StartedAt   5 FinishedAt   6 LeaseUntil   7 RetainMs
+--   8 MaxAttempts   9 TimeoutMs   10 BackoffMs   11 CreatedAt   12 UniqueTTLMs
+--   13-16 lengths of Type, UniqueKey, LastError, Result
 -- Fetch and ExtendLeases do not rewrite a record (an active job's StartedAt and LeaseUntil
 -- live in the started HASH and the active ZSET); the fields the other changes edit come first
 -- (release and rescue split off 6), and RetainMs is field 7, so a completion tests it with one

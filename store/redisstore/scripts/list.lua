@@ -1,0 +1,98 @@
+-- list.lua: read one page of a tier's jobs in one state. Changes nothing.
+--
+-- KEYS[1]  the state's structure: waiting LIST, or delayed, active, completed or failed ZSET
+-- KEYS[2]  jobs HASH (id -> record)
+-- KEYS[3]  started HASH (id -> StartedAt of an active job), for the active ZSET only
+--
+-- ARGV[1]  order: "w" the waiting LIST, next to run first; "a" a ZSET by ascending score
+--          (delayed by RunAt, active by LeaseUntil); "r" a ZSET by descending score
+--          (completed and failed, most recently finished first)
+-- ARGV[2]  page size p, at least 1
+-- ARGV[3]  "w": how many of the LIST's jobs to skip (the cursor is an offset). ZSETs: the
+--          cursor's score, '' for the first page
+-- ARGV[4]  ZSETs: the cursor's member; the page starts strictly after (score, member) in
+--          the order, whether or not that member is still there
+-- ARGV[5]  how many leading bytes of a member to drop to get the id (10 for delayed, else 0)
+--
+-- Reads p + 1 entries, so the caller knows whether a page follows.
+-- Returns {{member1, ...}, {score1, ...} (ZSETs only, else empty), {record1, ...},
+-- {StartedAt1, ...} (active only, else empty)}; a record or StartedAt is false when missing.
+--
+-- Time: O(log N + p) for a ZSET when the cursor's member still has the cursor's score, else
+-- O(log N · log k + p), k = members with the cursor's score; O(offset + p) for "w".
+local order, p = ARGV[1], tonumber(ARGV[2])
+if not p or p < 1 then
+  return redis.error_reply('ERR list: page size must be at least 1')
+end
+local members, scores = {}, {}
+if order == 'w' then
+  local off = tonumber(ARGV[3]) or 0
+  local got = redis.call('LRANGE', KEYS[1], -(off + p + 1), -(off + 1))
+  for i = #got, 1, -1 do -- the pop end (next to run) is the LIST's tail
+    members[#members + 1] = got[i]
+  end
+else
+  -- less compares members by their bytes, as a ZSET orders members of one score (Lua's own
+  -- string comparison follows the server's locale).
+  local function less(a, b)
+    for i = 1, math.min(#a, #b) do
+      local x, y = string.byte(a, i), string.byte(b, i)
+      if x ~= y then
+        return x < y
+      end
+    end
+    return #a < #b
+  end
+  -- before returns how many members sort before (score s, member m), and whether m is there
+  -- with score s.
+  local function before(s, m)
+    local own = redis.call('ZSCORE', KEYS[1], m)
+    if own and tonumber(own) == s then
+      return redis.call('ZRANK', KEYS[1], m), true
+    end
+    local lo = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. ARGV[3])
+    local hi = lo + redis.call('ZCOUNT', KEYS[1], ARGV[3], ARGV[3])
+    while lo < hi do -- the first member of score s not below m
+      local mid = math.floor((lo + hi) / 2)
+      local e = redis.call('ZRANGE', KEYS[1], mid, mid)[1]
+      if less(e, m) then
+        lo = mid + 1
+      else
+        hi = mid
+      end
+    end
+    return lo, false
+  end
+  local got
+  if order == 'a' then
+    local start = 0
+    if ARGV[3] ~= '' then
+      local b, there = before(tonumber(ARGV[3]), ARGV[4])
+      start = there and b + 1 or b
+    end
+    got = redis.call('ZRANGE', KEYS[1], start, start + p, 'WITHSCORES')
+  else
+    local start = 0
+    if ARGV[3] ~= '' then
+      start = redis.call('ZCARD', KEYS[1]) - before(tonumber(ARGV[3]), ARGV[4])
+    end
+    got = redis.call('ZREVRANGE', KEYS[1], start, start + p, 'WITHSCORES')
+  end
+  for i = 1, #got, 2 do
+    members[#members + 1] = got[i]
+    scores[#scores + 1] = got[i + 1]
+  end
+end
+local strip = tonumber(ARGV[5]) or 0
+local ids = {}
+for i, m in ipairs(members) do
+  ids[i] = string.sub(m, strip + 1)
+end
+local recs, starts = {}, {}
+if #ids > 0 then
+  recs = records(KEYS[2], ids)
+  if KEYS[3] then
+    starts = records(KEYS[3], ids)
+  end
+end
+return {members, scores, recs, starts}
