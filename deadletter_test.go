@@ -366,7 +366,7 @@ func TestPoisonRowDoesNotStopDeadLettering(t *testing.T) {
 		}
 		waitFor(t, 20*time.Second, "every ordinary dead job to reach failed_jobs", func() bool {
 			n, err := dead.Count(ctx, dlq.Filter{})
-			return err == nil && n == len(ids)
+			return err == nil && n == int64(len(ids))
 		})
 		for _, id := range ids {
 			if _, err := dead.Get(ctx, id); err != nil {

@@ -52,8 +52,9 @@ type Event struct {
 	Error   string        // EventRetried, EventFailed, EventAbandoned; EventDeadLettered: the last error
 }
 
-// Observer receives job events. Observe is called on one goroutine per client, in event
-// order; a slow observer delays only other observers, never a worker, and events beyond
+// Observer receives job events. Observe is called on one goroutine per client, in the order
+// the events happened in this process, except that a job's EventEnqueued may come after its
+// first EventStarted (a worker can start a job before Enqueue returns). A slow observer delays only other observers, never a worker, and events beyond
 // Config.EventBuffer are dropped and counted. A panic in Observe is logged and ignored.
 type Observer interface {
 	Observe(Event)

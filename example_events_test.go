@@ -37,8 +37,11 @@ func ExampleJSONHandler() {
 	}))
 	done := make(chan struct{})
 	trace := slaq.ObserverFunc(func(e slaq.Event) {
-		fmt.Println(e.Kind, e.Job.Type, e.Job.Tier)
-		if e.Kind == slaq.EventCompleted {
+		switch e.Kind { // a worker may start the job before Enqueue returns, so "enqueued" can come after "started"
+		case slaq.EventStarted:
+			fmt.Println(e.Kind, e.Job.Type, e.Job.Tier)
+		case slaq.EventCompleted:
+			fmt.Println(e.Kind, e.Job.Type, e.Job.Tier)
 			close(done)
 		}
 	})
@@ -57,7 +60,6 @@ func ExampleJSONHandler() {
 		panic(err)
 	}
 	// Output:
-	// enqueued send_password_reset CRITICAL
 	// started send_password_reset CRITICAL
 	// completed send_password_reset CRITICAL
 }

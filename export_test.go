@@ -2,6 +2,7 @@ package slaq
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -11,13 +12,25 @@ func StartWithSignals(ctx context.Context, c *Client) error {
 	return c.Start(ctx)
 }
 
-// WaitFetcherIdle waits until tier's fetcher found no work and went to wait for some.
-func WaitFetcherIdle(c *Client, tier Tier, d time.Duration) error {
+// WaitFetchersIdle waits until the fetcher of every tier in tiers has, at least once since
+// Start, found no work and gone to wait for some.
+func WaitFetchersIdle(c *Client, tiers []Tier, d time.Duration) error {
 	c.mu.Lock()
 	e := c.eng
 	c.mu.Unlock()
-	_, err := e.Signals.FetcherIdle.WaitFor(d, func(t Tier) bool { return t == tier })
-	return err
+	want := make(map[Tier]bool)
+	for _, t := range tiers {
+		want[t] = true
+	}
+	deadline := time.Now().Add(d)
+	for len(want) > 0 {
+		t, err := e.Signals.FetcherIdle.Wait(time.Until(deadline))
+		if err != nil {
+			return fmt.Errorf("fetchers still not idle: %v: %w", want, err)
+		}
+		delete(want, t)
+	}
+	return nil
 }
 
 // Grantable says how many slots tier's fetcher could take now.

@@ -11,8 +11,8 @@ func TestBenchPlan(t *testing.T) {
 		f    benchFlags
 		want int // workload variants; -1: an error
 	}{
-		{benchFlags{store: bench.StoreRedis, workload: "all", runs: 1}, 7},
-		{benchFlags{store: bench.StoreEmbedded, workload: "W3", runs: 3}, 2},
+		{benchFlags{store: bench.StoreRedis, workload: "all", runs: 1}, 8},
+		{benchFlags{store: bench.StoreEmbedded, workload: "W3", runs: 3}, 3},
 		{benchFlags{store: bench.StoreEmbedded, workload: "w3", variant: bench.VariantElastic, runs: 1}, 1},
 		{benchFlags{store: bench.StoreEmbedded, workload: "all", variant: bench.VariantBulk, runs: 1}, 1},
 		{benchFlags{store: "postgres", workload: "all", runs: 1}, -1},

@@ -134,12 +134,11 @@ func (e *runEnv) client(cfg slaq.Config) (*slaq.Client, error) {
 }
 
 // oneTier returns a Config whose MEDIUM tier — the workloads' single queue — has exactly
-// workers concurrency: upward help is off, so idle workers of other tiers never run its jobs.
+// workers concurrency: MaxWorkers caps it there, so neither upward help nor lending changes it.
 func oneTier(workers int, h slaq.Handler) slaq.Config {
 	return slaq.Config{
-		Handler:      h,
-		NoUpwardHelp: true,
-		Tiers:        map[slaq.Tier]slaq.TierConfig{slaq.Medium: {Workers: workers}},
+		Handler: h,
+		Tiers:   map[slaq.Tier]slaq.TierConfig{slaq.Medium: {Workers: workers, MaxWorkers: workers}},
 	}
 }
 

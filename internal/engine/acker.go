@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/slaqhq/slaq/internal/service"
 	"github.com/slaqhq/slaq/store"
 )
 
@@ -53,9 +52,6 @@ func (a *acker) close() {
 
 func (a *acker) run() {
 	defer close(a.done)
-	// ctx ends when close is called, so a retrying flush gives up and the final flush runs.
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-a.closing; cancel() }()
 	batch := make([]ackItem, 0, a.e.cfg.AckBatch)
 	acks := make([]store.Ack, 0, a.e.cfg.AckBatch)
 	for {
@@ -69,11 +65,11 @@ func (a *acker) run() {
 				if len(batch) == 0 {
 					return
 				}
-				a.flush(context.Background(), batch, acks, false)
+				a.flush(batch, acks)
 			}
 		}
 		a.drain(&batch)
-		a.flush(ctx, batch, acks, true)
+		a.flush(batch, acks)
 	}
 }
 
@@ -88,22 +84,34 @@ func (a *acker) drain(batch *[]ackItem) {
 	}
 }
 
-func (a *acker) flush(ctx context.Context, batch []ackItem, acks []store.Ack, retry bool) {
+// flush records one batch. Each call runs to its end (the stores bound their own calls), so
+// a batch in flight when the engine stops is not cut short. A refused batch is retried with
+// back-off until the store takes it; once close was called it gets one more try and is then
+// dropped: the jobs' leases lapse and they run again (at least once).
+func (a *acker) flush(batch []ackItem, acks []store.Ack) {
 	cfg := &a.e.cfg
 	acks = acks[:0]
 	for _, it := range batch {
 		acks = append(acks, it.ack)
 	}
-	wait := cfg.StoreRetryMin
+	wait, last := cfg.StoreRetryMin, false
 	for {
-		err := cfg.Store.Ack(ctx, acks)
+		err := cfg.Store.Ack(context.Background(), acks)
 		if err == nil {
 			break
 		}
-		cfg.Logger.Warn("slaq: recording job outcomes failed", "jobs", len(acks), "err", err, "retry_in", wait)
-		if !retry || !service.Sleep(ctx, cfg.Clock, wait) {
-			return // the leases lapse and the jobs run again
+		if last {
+			cfg.Logger.Warn("slaq: recording job outcomes failed at shutdown; the jobs will run again", "jobs", len(acks), "err", err)
+			return
 		}
+		cfg.Logger.Warn("slaq: recording job outcomes failed", "jobs", len(acks), "err", err, "retry_in", wait)
+		t := cfg.Clock.NewTimer(wait)
+		select {
+		case <-t.C():
+		case <-a.closing:
+			last = true
+		}
+		t.Stop()
 		wait = min(2*wait, cfg.StoreRetryMax)
 	}
 	failed := false

@@ -12,7 +12,7 @@ import (
 	"github.com/slaqhq/slaq/store/sqlitestore"
 )
 
-const base int64 = 1_800_000_000_000
+const t0 int64 = 1_800_000_000_000
 
 func openStore(t *testing.T) store.Store {
 	t.Helper()
@@ -24,16 +24,16 @@ func openStore(t *testing.T) store.Store {
 	return st
 }
 
-// addActive stores a job of tier and claims it with a lease of leaseMs at base.
+// addActive stores a job of tier and claims it with a lease of leaseMs at t0.
 func addActive(t *testing.T, st store.Store, tier store.Tier, leaseMs int64) *store.Job {
 	t.Helper()
 	ctx := context.Background()
-	j := &store.Job{ID: store.NewID(tier, base), Type: "t", Tier: tier, Payload: []byte(`{}`), State: store.StateWaiting,
-		MaxAttempts: 3, TimeoutMs: 1000, RunAt: base, CreatedAt: base}
-	if _, err := st.Enqueue(ctx, base, []*store.Job{j}); err != nil {
+	j := &store.Job{ID: store.NewID(tier, t0), Type: "t", Tier: tier, Payload: []byte(`{}`), State: store.StateWaiting,
+		MaxAttempts: 3, TimeoutMs: 1000, RunAt: t0, CreatedAt: t0}
+	if _, err := st.Enqueue(ctx, t0, []*store.Job{j}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.Fetch(ctx, store.FetchRequest{Tier: tier, Limit: 1, Now: base, LeaseMs: leaseMs})
+	res, err := st.Fetch(ctx, store.FetchRequest{Tier: tier, Limit: 1, Now: t0, LeaseMs: leaseMs})
 	if err != nil || len(res.Jobs) != 1 {
 		t.Fatalf("fetch: %+v, %v", res, err)
 	}
@@ -45,7 +45,7 @@ func addActive(t *testing.T, st store.Store, tier store.Tier, leaseMs int64) *st
 func TestRescuerPerTierCadence(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
-	clock := service.NewFakeClock(time.UnixMilli(base))
+	clock := service.NewFakeClock(time.UnixMilli(t0))
 	crit := addActive(t, st, store.Critical, 1000)
 	batch := addActive(t, st, store.Batch, 1000)
 	var every [numTiers]time.Duration
@@ -56,7 +56,7 @@ func TestRescuerPerTierCadence(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	for range numTiers { // the start-up pass: nothing has lapsed yet at base
+	for range numTiers { // the start-up pass: nothing has lapsed yet at t0
 		if res, err := r.Rescued.Wait(5 * time.Second); err != nil || res.Moved != 0 {
 			t.Fatalf("start-up pass: %+v, %v", res, err)
 		}
@@ -95,24 +95,24 @@ func TestCleanerBatches(t *testing.T) {
 	ctx := context.Background()
 	var jobs []*store.Job
 	for range 25 {
-		jobs = append(jobs, &store.Job{ID: store.NewID(store.Low, base), Type: "t", Tier: store.Low, Payload: []byte(`{}`),
-			State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: base, CreatedAt: base, RetainMs: 1000})
+		jobs = append(jobs, &store.Job{ID: store.NewID(store.Low, t0), Type: "t", Tier: store.Low, Payload: []byte(`{}`),
+			State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: t0, CreatedAt: t0, RetainMs: 1000})
 	}
-	if _, err := st.Enqueue(ctx, base, jobs); err != nil {
+	if _, err := st.Enqueue(ctx, t0, jobs); err != nil {
 		t.Fatal(err)
 	}
-	res, err := st.Fetch(ctx, store.FetchRequest{Tier: store.Low, Limit: 25, Now: base, LeaseMs: 60000})
+	res, err := st.Fetch(ctx, store.FetchRequest{Tier: store.Low, Limit: 25, Now: t0, LeaseMs: 60000})
 	if err != nil || len(res.Jobs) != 25 {
 		t.Fatalf("fetch: %d, %v", len(res.Jobs), err)
 	}
 	var acks []store.Ack
 	for _, j := range res.Jobs {
-		acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Now: base})
+		acks = append(acks, store.Ack{Kind: store.AckComplete, ID: j.ID, Now: t0})
 	}
 	if err := st.Ack(ctx, acks); err != nil {
 		t.Fatal(err)
 	}
-	clock := service.NewFakeClock(time.UnixMilli(base + 5000))
+	clock := service.NewFakeClock(time.UnixMilli(t0 + 5000))
 	c := NewCleaner(CleanerConfig{Store: st, Clock: clock, Logger: slog.Default(), Every: time.Minute, Batch: 10, MaxBatches: 2})
 	c.Cleaned.Init()
 	c.Round(ctx)
