@@ -269,6 +269,20 @@ func TestEnqueueRawState(t *testing.T) {
 		want []store.EnqueueResult
 		keys map[string]string
 	}{
+		{"PlainSingleStoredBefore", []*store.Job{job(rawOld, now, "")},
+			[]store.EnqueueResult{{ID: rawOld, Duplicate: true}},
+			map[string]string{
+				"j": "hash[" + rawOld + "=" + failed + "]",
+				"f": "zset[" + rawOld + "=2500]",
+			}},
+		{"PlainSingle", []*store.Job{job(a, now, "")},
+			[]store.EnqueueResult{{ID: a}},
+			map[string]string{
+				"j": "hash[" + rawOld + "=" + failed + " " + a + "=w||5000|||||3|10000|2000|1000||4||||noop{}]",
+				"f": "zset[" + rawOld + "=2500]",
+				"w": "list[" + a + "]",
+				"m": "zset[m=0]",
+			}},
 		{"PlainStoredBefore", []*store.Job{job(rawOld, now, ""), job(a, now, "")},
 			[]store.EnqueueResult{{ID: rawOld, Duplicate: true}, {ID: a}},
 			map[string]string{
