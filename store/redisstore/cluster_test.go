@@ -52,6 +52,7 @@ func TestCluster(t *testing.T) {
 	addrs := startCluster(t)
 	t.Run("Conformance", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, addrs...) })
+		storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) { return openPair(t, addrs...) })
 	})
 	t.Run("TiersOnSeveralNodes", func(t *testing.T) {
 		s := openTest(t, addrs...)

@@ -33,7 +33,22 @@
 //	{slaq:1}:u:<key>  STRING a unique key: "<holder id>:<expiry ms>", with PX = UniqueTTLMs
 //
 // A job id's first character is its tier digit ([store.TierOfID]), so a job's tier, and so
-// its keys, follow from its id alone.
+// its keys, follow from its id alone: Ack, Get and Cancel take no tier.
+//
+// A job id is stored once: Enqueue stores nothing for an id the jobs HASH already holds (in
+// any state), nor for an id repeated in one call, and reports it Duplicate. So an id in the
+// completed or failed ZSET always has its own record there, in that state.
+//
+// # Unique keys
+//
+// A unique key is scoped to its tier and key, {prefix:N}:u:<key>, since a Cluster can only
+// check it atomically with the enqueue within the tier's slot: the same key in two tiers holds
+// two jobs. It is taken when a job with UniqueKey and UniqueTTLMs > 0 is stored (a job dropped
+// as a duplicate takes none) and is released when its TTL passes (the expiry in its value is
+// compared with the enqueue's now, and PX drops it on the server's clock) or when its holder is
+// cancelled, and at no other time: completion, failure, dead-lettering and retention keep it.
+//
+// # Record
 //
 // A record is 16 '|'-terminated header fields (state letter, Attempts, RunAt, StartedAt,
 // FinishedAt, LeaseUntil, RetainMs, MaxAttempts, TimeoutMs, BackoffMs, CreatedAt, UniqueTTLMs,
@@ -42,28 +57,63 @@
 //
 //	w||1700000000000|||||3|10000|2000|1700000000000||8||||test_job{"n":1}
 //
-// One string per job, as a field of a per-tier HASH, costs far less memory than a key per job
-// or a HASH per job (a 200-byte payload exceeds hash-max-listpack-value, which would turn each
-// job's HASH into a hash table): about 355 bytes per waiting job with a 200-byte payload.
+// The state letter is w (waiting), d (delayed), c (completed) or f (failed); a record never
+// says "active". One string per job, as a field of a per-tier HASH, costs far less memory
+// than a key per job or a HASH per job (a 200-byte payload exceeds hash-max-listpack-value,
+// which would turn each job's HASH into a hash table): about 355 bytes per waiting job with a
+// 200-byte payload.
 //
 // The hot path leaves records alone where it can. Enqueue encodes records in Go, and when a
-// tier's jobs are all runnable and none has a unique key it passes them straight to HSET and
-// their ids to LPUSH (no per-job Lua work). Fetch does not rewrite a claimed job's record: the
-// job is active because it is in the active ZSET, whose score is its LeaseUntil, and its
-// StartedAt is in the started HASH; [Store.Get] reads the three together (scripts/get.lua),
-// and ExtendLeases changes only the score. A completion of a job with RetainMs 0 deletes the
-// record after one pattern test on its header. Records are rewritten, with the codec in
-// scripts/lib.lua, only when a job leaves the active state and is kept (retry, snooze,
-// release, fail, a retained completion, rescue), and when a delayed job becomes waiting
-// (its state letter only). So a record's state letter is never "a" (a record written by an
-// earlier version may carry it, with StartedAt and LeaseUntil; Get still reads it right).
+// tier's jobs are all runnable and none has a unique key it checks their ids with one HMGET
+// and passes them straight to HSET and LPUSH (no per-job Lua work). Fetch does not rewrite a
+// claimed job's record: the job is active because it is in the active ZSET, whose score is
+// its LeaseUntil, and its StartedAt is in the started HASH; [Store.Get] reads the three
+// together (scripts/get.lua), and ExtendLeases changes only the score. A run's StartedAt is
+// the fetch's now, or one more than the previous run's (the record's StartedAt) when that is
+// not earlier, so two claims in one millisecond still fence each other's acks. A completion
+// of a job with RetainMs 0 deletes the record after one pattern test on its header. Records
+// are rewritten, with the codec in scripts/lib.lua, only when a job leaves the active state
+// and is kept (retry, snooze, release, fail, a retained completion, rescue; the run's
+// StartedAt goes into the record then), and when a delayed job becomes waiting (its state
+// letter only).
 //
 // # Scripts
 //
-// The scripts are in scripts/*.lua, embedded, each with a header giving its KEYS, ARGV, reply
-// and time complexity; they run with EVALSHA (EVAL on NOSCRIPT) and are loaded on every node
-// by [New]. Each has scripts/lib.lua (the record codec) in front of it. Every key a script
-// touches is passed in KEYS; none builds a key name.
+// Every state change is one script in scripts/*.lua, embedded, each opening with a header
+// that gives its KEYS, ARGV, reply and time complexity (TestScriptHeaders checks each file's
+// own header). They run with EVALSHA (EVAL on NOSCRIPT) and are loaded on every node by [New];
+// each has scripts/lib.lua (the record codec) in front of it. Every key a script touches is
+// passed in KEYS; none builds a key name, and none touches two tiers:
+//
+//	enqueue.lua        Enqueue, per tier             O(n · log D); all waiting, no unique key: O(n)
+//	fetch.lua          Fetch                         O(limit + promoted · log D)
+//	ack.lua            Ack, per tier                 O(n · log A + trimmed · log C)
+//	extend.lua         ExtendLeases                  O(n · log A)
+//	rescue.lua         Rescue, per SweepBatch        O(m · log A)
+//	failed.lua         Failed (read only)            O(log F + limit)
+//	delete_failed.lua  DeleteFailed                  O(n · log F)
+//	clean.lua          Clean, per SweepBatch         O((c + f) · log N)
+//	cancel.lua         Cancel                        O(W) waiting, O(log D + k) delayed
+//	pause.lua          SetPaused                     O(1)
+//	get.lua            Get (read only)               O(log A)
+//	list.lua           List (read only)              O(log N + page); waiting O(offset + page)
+//
+// The store needs Redis >= 6.2 (RPOP with a count, ZMSCORE).
+//
+// # Listing and cancelling
+//
+// [Store.List] pages a ZSET state (delayed, active, completed, failed) with a cursor that
+// names the last entry's score and member: the next page starts strictly after it, found
+// with ZRANK in O(log n) while the entry is still there with that score, and otherwise by a
+// binary search among the entries of that score, O(log n · log k). The waiting LIST is paged
+// by offset from its pop end, O(offset + page) with LRANGE: deep pages of a long backlog cost
+// more, and as jobs are claimed between pages the offset moves with the LIST, so a job that
+// stayed waiting can be skipped. Filtering by type would be O(n) and is not offered.
+//
+// [Store.Cancel] reads the record (one HGET) to learn the job's unique key, then runs
+// cancel.lua with that key in KEYS; the script checks that the record still names it. A
+// waiting job leaves the LIST with LREM, O(W) in the waiting jobs W (an operator call, not the
+// hot path); a delayed one is found among the delayed entries with its RunAt, O(log D + k).
 //
 // # Waking workers
 //
@@ -71,6 +121,8 @@
 // RunAt) adds the marker. [Store.Wait] blocks with BZPOPMIN on it, on rueidis' pool of
 // dedicated blocking connections; fetch re-adds the marker while waiting jobs remain, so a
 // second process blocked on the same tier wakes too. The marker persists while nobody waits,
-// so a wake-up is never lost (Wait is level-triggered). Counts are O(1) reads (LLEN, ZCARD,
-// HMGET) pipelined for all five tiers in one round trip per server.
+// so a wake-up is never lost (Wait is level-triggered). Once the store is closed, Wait returns
+// an error wrapping [store.ErrClosed], and a Wait blocked when Close is called returns it at
+// once. Counts are O(1) reads (LLEN, ZCARD, HMGET) pipelined for all five tiers in one round
+// trip per server.
 package redisstore

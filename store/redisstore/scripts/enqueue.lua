@@ -13,7 +13,8 @@
 --   ARGV[3..2+2n]       id1, record1, ..., idn, recordn (records in state w)
 --   ARGV[3+2n..2+3n]    id1, ..., idn
 --   One HMGET tells whether any id is stored already; when none is, the records go to the
---   HASH and the ids to the LIST as given (no per-job Lua work but the HMGET check).
+--   HASH and the ids to the LIST as given (no per-job Lua work but the HMGET check). A single
+--   job is stored with HSETNX instead, which checks and writes in one call.
 -- General form:
 --   ARGV[3]    now (ms)
 --   then, per job (stride 5): id, RunAt, unique expiry (ms, 0: no unique key, and no KEYS
@@ -29,6 +30,15 @@
 --
 -- Time: O(n · log D), D = delayed jobs (plain form: O(n)).
 local n = tonumber(ARGV[1])
+if ARGV[2] == 'p' and n == 1 then
+  -- One job (the common single enqueue): HSETNX is the check and the write.
+  if redis.call('HSETNX', KEYS[5], ARGV[3], ARGV[4]) == 0 then
+    return {ARGV[3]}
+  end
+  redis.call('LPUSH', KEYS[1], ARGV[3])
+  redis.call('ZADD', KEYS[3], 0, 'm')
+  return 1
+end
 if ARGV[2] == 'p' then
   local first, last = 3 + 2 * n, 2 + 3 * n
   local held = {}
