@@ -200,6 +200,14 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	if err != nil {
 		return page, fmt.Errorf("redisstore: list %s %s: %w", req.Tier, req.State, err)
 	}
+	return parseList(m, req, l)
+}
+
+// parseList reads the list script's reply (see scripts/list.lua) into a page of req's
+// listing l, skipping ids without a record, and makes the next page's cursor when the script
+// found more entries than req.Limit.
+func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.ListPage, error) {
+	var page store.ListPage
 	arr, err := m.ToArray()
 	if err != nil || len(arr) != 5 {
 		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %v", m, err)
