@@ -96,7 +96,7 @@
 //	cancel.lua         Cancel                        O(W) waiting, O(log D + k) delayed
 //	pause.lua          SetPaused                     O(1)
 //	get.lua            Get (read only)               O(log A)
-//	list.lua           List (read only)              O(log N + page); waiting O(offset + page)
+//	list.lua           List (read only)              O(log N + page); waiting O(d + page)
 //
 // The store needs Redis >= 6.2 (RPOP with a count, ZMSCORE).
 //
@@ -105,10 +105,12 @@
 // [Store.List] pages a ZSET state (delayed, active, completed, failed) with a cursor that
 // names the last entry's score and member: the next page starts strictly after it, found
 // with ZRANK in O(log n) while the entry is still there with that score, and otherwise by a
-// binary search among the entries of that score, O(log n · log k). The waiting LIST is paged
-// by offset from its pop end, O(offset + page) with LRANGE: deep pages of a long backlog cost
-// more, and as jobs are claimed between pages the offset moves with the LIST, so a job that
-// stayed waiting can be skipped. Filtering by type would be O(n) and is not offered.
+// binary search among the entries of that score, O(log n · log k). The waiting LIST has no
+// index: its cursor names the last job listed, which the next page finds again with LPOS from
+// the pop end, O(d + page) for a job d entries from the pop end (deep pages of a long backlog
+// cost more), so claims between pages do not make the walk skip jobs. When that job is no
+// longer waiting (claimed, and so is every job listed before it, or cancelled), the next page
+// starts again at the pop end. Filtering by type would be O(n) and is not offered.
 //
 // [Store.Cancel] reads the record (one HGET) to learn the job's unique key, then runs
 // cancel.lua with that key in KEYS; the script checks that the record still names it. A

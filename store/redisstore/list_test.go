@@ -221,3 +221,57 @@ func TestListRefusesBadRequests(t *testing.T) {
 		t.Errorf("List with Limit %d: %v", MaxListLimit, err)
 	}
 }
+
+// TestListWaitingWhileClaimed: pages of waiting jobs continue after the last job listed
+// while workers claim from the front between pages: no job that stayed waiting is skipped,
+// none is listed twice, and once the workers overtake the cursor the walk goes on from the
+// pop end.
+func TestListWaitingWhileClaimed(t *testing.T) {
+	const tier = store.Medium
+	s := openTest(t)
+	now := int64(10_000)
+	var ids []string
+	var jobs []*store.Job
+	for range 12 {
+		j := newTestJob(tier, now)
+		jobs = append(jobs, j)
+		ids = append(ids, j.ID)
+	}
+	if _, err := s.Enqueue(t.Context(), now, jobs); err != nil {
+		t.Fatal(err)
+	}
+	page := func(cursor string) ([]string, string) {
+		t.Helper()
+		p, err := s.List(t.Context(), store.ListRequest{Tier: tier, State: store.StateWaiting, Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, j := range p.Jobs {
+			got = append(got, j.ID)
+		}
+		return got, p.Next
+	}
+	claim := func(n int) {
+		t.Helper()
+		r, err := s.Fetch(t.Context(), store.FetchRequest{Tier: tier, Limit: n, Now: now, LeaseMs: 1000})
+		if err != nil || len(r.Jobs) != n {
+			t.Fatalf("Fetch = %d jobs, %v; want %d", len(r.Jobs), err, n)
+		}
+	}
+	got, next := page("")
+	if !slices.Equal(got, ids[0:3]) {
+		t.Fatalf("page 1 = %v, want %v", got, ids[0:3])
+	}
+	claim(2) // ids 0, 1: behind the cursor
+	if got, next = page(next); !slices.Equal(got, ids[3:6]) {
+		t.Fatalf("page 2 after 2 claims = %v, want %v", got, ids[3:6])
+	}
+	claim(5) // ids 2..6: past the cursor (id 5)
+	if got, next = page(next); !slices.Equal(got, ids[7:10]) {
+		t.Fatalf("page 3 after the cursor's job was claimed = %v, want %v", got, ids[7:10])
+	}
+	if got, next = page(next); !slices.Equal(got, ids[10:12]) || next != "" {
+		t.Fatalf("last page = %v (next %q), want %v and no next", got, next, ids[10:12])
+	}
+}

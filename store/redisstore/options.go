@@ -21,8 +21,9 @@ const (
 	DefaultClientName = "slaq"
 	// DefaultPromoteBatch is the most delayed jobs one Fetch makes waiting.
 	DefaultPromoteBatch = 1000
-	// DefaultSweepBatch is the most jobs one Rescue or Clean script call moves; the store
-	// calls again until a call moves fewer, so Redis is never blocked for long.
+	// DefaultSweepBatch is the most jobs one Rescue script call moves, and the most of each
+	// kind one Clean script call deletes; the store calls again while more are due (Clean up
+	// to its request's Limit), so Redis is never blocked for long.
 	DefaultSweepBatch = 1000
 	// DefaultWaitRetryDelay is how long Wait pauses after its blocking call failed twice
 	// (Redis unreachable), so callers that loop on Wait do not spin.
@@ -58,8 +59,8 @@ type Options struct {
 	ClientName string
 	// PromoteBatch is the most delayed jobs one Fetch promotes. Default: [DefaultPromoteBatch].
 	PromoteBatch int
-	// SweepBatch is the most jobs one Rescue or Clean script call moves.
-	// Default: [DefaultSweepBatch].
+	// SweepBatch is the most jobs one Rescue script call moves, and the most of each kind
+	// one Clean script call deletes. Default: [DefaultSweepBatch].
 	SweepBatch int
 	// WaitRetryDelay is the pause after Wait's blocking call failed twice in a row.
 	// Default: [DefaultWaitRetryDelay].

@@ -160,10 +160,13 @@ func listingOf(k *tierKeys, st store.State) (listing, error) {
 // recently finished first. Ids whose record is gone are skipped.
 //
 // Cost: a ZSET state (every state but waiting) is paged with a cursor naming the last entry's
-// score and member, so a page costs O(log n + page) wherever it starts. The waiting LIST is
-// paged by offset from its pop end, O(offset + page): deep pages of a long backlog cost more,
-// and as jobs are claimed between pages the offset moves with the LIST, so a job that stayed
-// waiting can be skipped (never listed twice in one walk unless it was handed back).
+// score and member, so a page costs O(log n + page) wherever it starts. The waiting LIST has
+// no index: its cursor names the last job listed, found again with LPOS from the pop end, so
+// a page costs O(d + page), d = that job's distance from the pop end (deep pages of a long
+// backlog cost more). Jobs claimed or handed back between pages do not shift the walk; when
+// the cursor's own job is no longer waiting (claimed, with every job listed before it, or
+// cancelled), the next page starts again at the pop end, which relists the jobs of earlier
+// pages only when the cursor's job was cancelled.
 func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage, error) {
 	var page store.ListPage
 	if err := s.live(); err != nil {
@@ -197,9 +200,21 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	if err != nil {
 		return page, fmt.Errorf("redisstore: list %s %s: %w", req.Tier, req.State, err)
 	}
+	return parseList(m, req, l)
+}
+
+// parseList reads the list script's reply (see scripts/list.lua) into a page of req's
+// listing l, skipping ids without a record, and makes the next page's cursor when the script
+// found more entries than req.Limit.
+func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.ListPage, error) {
+	var page store.ListPage
 	arr, err := m.ToArray()
-	if err != nil || len(arr) != 4 {
+	if err != nil || len(arr) != 5 {
 		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %v", m, err)
+	}
+	start, err := arr[4].AsInt64()
+	if err != nil {
+		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %w", m, err)
 	}
 	var parts [4][]rueidis.RedisMessage
 	for i := range parts {
@@ -243,11 +258,11 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 		page.Jobs = append(page.Jobs, j)
 	}
 	if len(members) > req.Limit {
-		next := listCursor{offset: cur.offset + int64(req.Limit)}
+		next := listCursor{offset: start + int64(req.Limit)}
+		if next.member, err = members[n-1].ToString(); err != nil {
+			return page, fmt.Errorf("redisstore: list: %w", err)
+		}
 		if l.order != "w" {
-			if next.member, err = members[n-1].ToString(); err != nil {
-				return page, fmt.Errorf("redisstore: list: %w", err)
-			}
 			if next.score, err = scores[n-1].ToString(); err != nil {
 				return page, fmt.Errorf("redisstore: list: %w", err)
 			}
@@ -257,22 +272,22 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	return page, nil
 }
 
-// listCursor is where a page of List starts: after offset entries of the waiting LIST, or
-// after (score, member) in a ZSET's order.
+// listCursor is where a page of List starts: after the waiting job member, expected offset
+// entries from the LIST's pop end, or after (score, member) in a ZSET's order.
 type listCursor struct {
-	offset int64
-	score  string // "" for the first page of a ZSET
-	member string
+	offset int64  // waiting: the page's first job's distance from the pop end, if nothing moved
+	score  string // ZSETs: the last listed entry's score, "" for the first page
+	member string // the last listed entry ("" for the first page)
 }
 
-// encode returns the cursor as an opaque string: base64url of "code:offset" (waiting) or
+// encode returns the cursor as an opaque string: base64url of "w:offset:id" (waiting) or
 // "code:score:member".
 func (c listCursor) encode(code byte) string {
-	raw := string(code) + ":" + itoa(c.offset)
-	if code != 'w' {
-		raw = string(code) + ":" + c.score + ":" + c.member
+	mid := c.score
+	if code == 'w' {
+		mid = itoa(c.offset)
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return base64.RawURLEncoding.EncodeToString([]byte(string(code) + ":" + mid + ":" + c.member))
 }
 
 // decodeCursor reads a cursor made by encode for a listing whose cursors start with code.
@@ -289,20 +304,19 @@ func decodeCursor(s string, code byte) (listCursor, error) {
 	if b[0] != code {
 		return c, fmt.Errorf("redisstore: list: cursor %q is from a listing of another state", s)
 	}
-	rest := string(b[2:])
-	if code == 'w' {
-		if c.offset, err = strconv.ParseInt(rest, 10, 64); err != nil || c.offset < 0 {
-			return c, bad
-		}
-		return c, nil
-	}
-	score, member, ok := strings.Cut(rest, ":")
+	mid, member, ok := strings.Cut(string(b[2:]), ":")
 	if !ok || member == "" {
 		return c, bad
 	}
-	if _, err := parseScore(score); err != nil {
+	if code == 'w' {
+		if c.offset, err = strconv.ParseInt(mid, 10, 64); err != nil || c.offset < 0 {
+			return c, bad
+		}
+	} else if _, err := parseScore(mid); err != nil {
 		return c, bad
+	} else {
+		c.score = mid
 	}
-	c.score, c.member = score, member
+	c.member = member
 	return c, nil
 }

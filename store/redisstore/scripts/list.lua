@@ -8,25 +8,41 @@
 --          (delayed by RunAt, active by LeaseUntil); "r" a ZSET by descending score
 --          (completed and failed, most recently finished first)
 -- ARGV[2]  page size p, at least 1
--- ARGV[3]  "w": how many of the LIST's jobs to skip (the cursor is an offset). ZSETs: the
---          cursor's score, '' for the first page
--- ARGV[4]  ZSETs: the cursor's member; the page starts strictly after (score, member) in
---          the order, whether or not that member is still there
+-- ARGV[3]  "w": the last listed job's distance from the pop end when it was listed (0 for
+--          the first page). ZSETs: the cursor's score, '' for the first page
+-- ARGV[4]  "w": the last listed job's id, '' for the first page; the page starts after it,
+--          found with LPOS from the pop end (looking at most ARGV[3] + 1001 entries), or at
+--          the pop end when it is no longer waiting. ZSETs: the cursor's member; the page
+--          starts strictly after (score, member) in the order, whether or not that member is
+--          still there
 -- ARGV[5]  how many leading bytes of a member to drop to get the id (10 for delayed, else 0)
 --
 -- Reads p + 1 entries, so the caller knows whether a page follows.
 -- Returns {{member1, ...}, {score1, ...} (ZSETs only, else empty), {record1, ...},
--- {StartedAt1, ...} (active only, else empty)}; a record or StartedAt is false when missing.
+-- {StartedAt1, ...} (active only, else empty), distance of the page's first job from the
+-- pop end ("w" only, else 0)}; a record or StartedAt is false when missing.
 --
 -- Time: O(log N + p) for a ZSET when the cursor's member still has the cursor's score, else
--- O(log N · log k + p), k = members with the cursor's score; O(offset + p) for "w".
+-- O(log N · log k + p), k = members with the cursor's score; O(d + p) for "w", d = the last
+-- listed job's distance from the pop end. Needs Redis >= 6.0.6 (LPOS).
 local order, p = ARGV[1], tonumber(ARGV[2])
 if not p or p < 1 then
   return redis.error_reply('ERR list: page size must be at least 1')
 end
 local members, scores = {}, {}
+local off = 0
 if order == 'w' then
-  local off = tonumber(ARGV[3]) or 0
+  off = tonumber(ARGV[3]) or 0
+  if ARGV[4] ~= '' then
+    -- Continue after the last job listed, wherever claims and releases moved it; gone (so
+    -- claimed, with every job listed before it, or cancelled), start again at the pop end.
+    local pos = redis.call('LPOS', KEYS[1], ARGV[4], 'RANK', -1, 'MAXLEN', off + 1001)
+    if pos then
+      off = redis.call('LLEN', KEYS[1]) - pos
+    else
+      off = 0
+    end
+  end
   local got = redis.call('LRANGE', KEYS[1], -(off + p + 1), -(off + 1))
   for i = #got, 1, -1 do -- the pop end (next to run) is the LIST's tail
     members[#members + 1] = got[i]
@@ -95,4 +111,4 @@ if #ids > 0 then
     starts = records(KEYS[3], ids)
   end
 end
-return {members, scores, recs, starts}
+return {members, scores, recs, starts, off}
