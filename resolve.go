@@ -15,16 +15,15 @@ import (
 // resolved is a Config with every default applied and every value checked: the one place
 // defaults are resolved. The engine and the maintenance services are built from it.
 type resolved struct {
-	Config                                 // every field set (None turned into its meaning)
-	tiers            [NumTiers]TierConfig  // every tier's settings, None turned into 0
-	clock            service.Clock         //
-	log              Logger                //
-	retentionDeletes bool                  // Retention was None: completed jobs are deleted at once
-	types            map[string]TypeConfig // as given
-	failedRetain     time.Duration         // 0: for ever
-	keepFailed       int                   // 0: no limit
-	keepCompleted    int                   // 0: no limit
-	jitter           float64               // 0: none
+	Config                              // every field set (None turned into its meaning)
+	tiers         [NumTiers]TierConfig  // every tier's settings, None turned into 0
+	clock         service.Clock         //
+	log           Logger                //
+	types         map[string]TypeConfig // as given
+	failedRetain  time.Duration         // 0: for ever
+	keepFailed    int                   // 0: no limit
+	keepCompleted int                   // 0: no limit
+	jitter        float64               // 0: none
 }
 
 // orNone returns def for 0, 0 for None, else v; negative values other than None are errors.

@@ -16,7 +16,6 @@ func tiersOf(workers, reserve, maxWorkers [numTiers]int, sla [numTiers]time.Dura
 var (
 	guideWorkers = [numTiers]int{20, 10, 5, 2, 1}
 	guideReserve = [numTiers]int{4, 2, 1, 0, 0}
-	guideMax     = [numTiers]int{0, 0, 0, 2, 1}
 	guideSLA     = [numTiers]time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 5 * time.Minute, 0}
 )
 
