@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 
@@ -35,8 +36,36 @@ type slaView struct {
 }
 
 type metricsAnswer struct {
-	Success bool                   `json:"success"`
-	Metrics map[string]tierMetrics `json:"metrics"`
+	Success bool      `json:"success"`
+	Metrics tierTable `json:"metrics"`
+}
+
+// tierTable is the metrics object, keyed by tier name, most urgent tier first (as the
+// guide shows it; a map would sort the names).
+type tierTable []tierEntry
+
+type tierEntry struct {
+	name string
+	m    tierMetrics
+}
+
+// MarshalJSON writes {"CRITICAL": {…}, "HIGH": {…}, …} in tier order.
+func (t tierTable) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, e := range t {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		v, err := json.Marshal(e.m)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, '"')
+		b = append(b, e.name...)
+		b = append(b, '"', ':')
+		b = append(b, v...)
+	}
+	return append(b, '}'), nil
 }
 
 func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
@@ -45,14 +74,14 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	out := metricsAnswer{Success: true, Metrics: make(map[string]tierMetrics, len(m))}
+	out := metricsAnswer{Success: true, Metrics: make(tierTable, 0, len(m))}
 	for _, t := range slaq.Tiers {
 		tm, ok := m[t.String()]
 		if !ok {
 			continue
 		}
 		l := tm.Latency
-		out.Metrics[t.String()] = tierMetrics{
+		out.Metrics = append(out.Metrics, tierEntry{t.String(), tierMetrics{
 			Waiting: tm.Waiting, Active: tm.Active, Completed: tm.Completed, Failed: tm.Failed,
 			Delayed: tm.Delayed, Total: tm.Total, Paused: tm.Paused, Priority: int(t),
 			Workers: tm.Workers, Running: tm.Running,
@@ -60,7 +89,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) {
 				TargetMs: l.SLA, PickupP50Ms: l.P50, PickupP95Ms: l.P95, PickupP99Ms: l.P99,
 				CompliancePct: math.Round(l.WithinSLA*10000) / 100, Breaches: l.Breaches, Samples: l.Samples,
 			},
-		}
+		}})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

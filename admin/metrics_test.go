@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slaqhq/slaq"
@@ -21,7 +22,18 @@ func TestMetricsShape(t *testing.T) {
 				Success bool                                  `json:"success"`
 				Metrics map[string]map[string]json.RawMessage `json:"metrics"`
 			}
-			e.ok("GET", "/api/jobs/metrics", "", 200, &m)
+			status, raw := e.do("GET", "/api/jobs/metrics", "")
+			if status != 200 || json.Unmarshal(raw, &m) != nil {
+				t.Fatalf("metrics: %d %s", status, raw)
+			}
+			last := -1
+			for _, tier := range slaq.Tiers { // in tier order, as the guide shows them
+				at := strings.Index(string(raw), `"`+tier.String()+`":`)
+				if at < last {
+					t.Errorf("%s out of order in %s", tier, raw)
+				}
+				last = at
+			}
 			if !m.Success || len(m.Metrics) != 5 {
 				t.Fatalf("metrics: %+v", m)
 			}
@@ -43,7 +55,7 @@ func TestMetricsShape(t *testing.T) {
 					Breaches      *int64   `json:"breaches"`
 				}
 			}
-			raw, _ := json.Marshal(m.Metrics["CRITICAL"])
+			raw, _ = json.Marshal(m.Metrics["CRITICAL"])
 			if err := json.Unmarshal(raw, &crit); err != nil {
 				t.Fatal(err)
 			}

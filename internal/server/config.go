@@ -196,8 +196,7 @@ func redisURL(host, port, pass string) (string, error) {
 	return u.String(), nil
 }
 
-// Resolve fills the settings that depend on others and checks the whole: it fails outside
-// development without an admin token.
+// Resolve fills the settings that depend on others and checks the whole.
 func (c *Config) Resolve() error {
 	if c.Store == "" {
 		c.Store = StoreEmbedded
@@ -223,15 +222,21 @@ func (c *Config) Resolve() error {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = filepath.Join(c.DataDir, DeadLetterFile)
 	}
-	if len(c.Tokens) == 0 && !c.Development() {
-		return fmt.Errorf("SLAQ_ENV=%s needs an admin token: set ADMIN_TOKEN (comma-separated for several)", c.Env)
-	}
 	if c.Workers == nil {
 		w := c.Development()
 		c.Workers = &w
 	}
 	if c.ShutdownGrace < 0 || c.DrainDelay < 0 {
 		return fmt.Errorf("shutdown grace and drain delay must not be negative")
+	}
+	return nil
+}
+
+// RequireToken fails outside development without an admin token: `slaq serve` refuses to
+// start then.
+func (c *Config) RequireToken() error {
+	if len(c.Tokens) == 0 && !c.Development() {
+		return fmt.Errorf("SLAQ_ENV=%s needs an admin token: set ADMIN_TOKEN (comma-separated for several)", c.Env)
 	}
 	return nil
 }

@@ -54,7 +54,10 @@ func TestEnvConfig(t *testing.T) {
 	}
 	c = Default()
 	c.ApplyEnv(env(map[string]string{"SLAQ_ENV": "production"}))
-	if err := c.Resolve(); err == nil || !strings.Contains(err.Error(), "ADMIN_TOKEN") {
+	if err := c.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RequireToken(); err == nil || !strings.Contains(err.Error(), "ADMIN_TOKEN") {
 		t.Errorf("production without a token: %v", err)
 	}
 	c = Default()

@@ -42,8 +42,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, log: log}
 	tokens := cfg.Tokens
 	if len(tokens) == 0 {
-		if !cfg.Development() {
-			return nil, errors.New("an admin token is required outside development: set ADMIN_TOKEN")
+		if err := cfg.RequireToken(); err != nil {
+			return nil, err
 		}
 		s.token = randomToken()
 		tokens = []string{s.token}
