@@ -47,7 +47,7 @@ func (g *globalFlags) connect(cmd *cobra.Command) (*api, error) {
 			return nil, err
 		}
 		return &api{base: strings.TrimRight(u, "/"), token: token, where: u,
-			hc: &http.Client{Timeout: apiTimeout}, close: func() error { return nil }}, nil
+			hc: httpClient(), close: func() error { return nil }}, nil
 	}
 	cfg, err := g.loadConfig(cmd)
 	if err != nil {
@@ -133,3 +133,6 @@ func isNotFound(err error) bool {
 	var ae *apiError
 	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
 }
+
+// httpClient is the client of --server calls.
+func httpClient() *http.Client { return &http.Client{Timeout: apiTimeout} }

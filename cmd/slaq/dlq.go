@@ -175,6 +175,9 @@ and exits 1 if any failed.`,
 				return err
 			}
 			defer a.close()
+			if all {
+				ids = nil // by filter
+			}
 			return retryDeadLetters(cmd, g, a, ids, filter)
 		},
 	}
