@@ -249,3 +249,19 @@ func TestHelpAndUsage(t *testing.T) {
 	exits(t, exitUsage, "stats", "extra-arg")
 	exits(t, exitUsage, "stats", "--config", filepath.Join(t.TempDir(), "none.yaml"))
 }
+
+func TestLoadCommand(t *testing.T) {
+	p := serve(t, nil, "--data-dir", t.TempDir(), "--workers=false")
+	out := must(t, "load", "--url", p.url, "--token", p.token, "--clients", "2", "--duration", "300ms", "--warmup", "0",
+		"--probe", "/api/jobs/metrics", "--json")
+	var r struct{ Main, Probe struct{ Requests, Errors int64 } }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Main.Requests == 0 || r.Main.Errors != 0 || r.Probe.Requests == 0 {
+		t.Errorf("load: %s (%v)", out, err)
+	}
+	out = must(t, "load", "--url", p.url, "--token", p.token, "--clients", "1", "--duration", "100ms", "--warmup", "0")
+	if !strings.Contains(out, "PER SEC") || !strings.Contains(out, "POST /api/jobs") {
+		t.Errorf("load table:\n%s", out)
+	}
+	exits(t, exitUsage, "load")
+	exits(t, exitUsage, "load", "--url", p.url, "--body", "{")
+}

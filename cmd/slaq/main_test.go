@@ -48,7 +48,7 @@ func (s *syncBuffer) String() string {
 
 // proc is a `slaq` process started by a test.
 type proc struct {
-	t        *testing.T
+	t        testing.TB
 	cmd      *exec.Cmd
 	out, err *syncBuffer
 	done     chan struct{}
@@ -62,7 +62,7 @@ var (
 )
 
 // slaqProc starts `slaq args...` as a process with env added to a clean environment.
-func slaqProc(t *testing.T, env []string, args ...string) *proc {
+func slaqProc(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, out: &syncBuffer{}, err: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], args...)
@@ -85,7 +85,7 @@ func slaqProc(t *testing.T, env []string, args ...string) *proc {
 }
 
 // serve starts `slaq serve` on a free loopback port and waits for its banner.
-func serve(t *testing.T, env []string, args ...string) *proc {
+func serve(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := slaqProc(t, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	deadline := time.After(20 * time.Second)
