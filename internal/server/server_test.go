@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -267,4 +268,50 @@ func httpReq(t *testing.T, path string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestServeDeclaredTypes: with job types declared in the config, POST /api/jobs refuses
+// others, and the file's tier settings reach the client.
+func TestServeDeclaredTypes(t *testing.T) {
+	cfg := Default()
+	dir := t.TempDir()
+	p := dir + "/slaq.yaml"
+	if err := os.WriteFile(p, []byte("tiers:\n  CRITICAL: {workers: 7}\njob_types:\n  send_email: {tier: LOW}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.ApplyFile(p); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = dir
+	r := start(t, cfg)
+	post := func(body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", r.url+"/api/jobs", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+r.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	status, m := post(`{"type":"send_email"}`)
+	if status != 201 {
+		t.Fatalf("declared type: %d %v", status, m)
+	}
+	_, j := r.get("/api/jobs/"+m["id"].(string), true)
+	if job := j["job"].(map[string]any); job["tier"] != "LOW" {
+		t.Errorf("the type's tier from the file: %v", job["tier"])
+	}
+	if status, m := post(`{"type":"send_emial"}`); status != 400 || m["error"].(map[string]any)["code"] != "unknown_job_type" {
+		t.Errorf("undeclared type: %d %v", status, m)
+	}
+	if status, _ := post(`{"type":"send_otp"}`); status != 201 {
+		t.Errorf("development type: %d", status)
+	}
+	_, mm := r.get("/api/jobs/metrics", true)
+	if w := mm["metrics"].(map[string]any)["CRITICAL"].(map[string]any)["workers"]; w != 7.0 {
+		t.Errorf("CRITICAL workers from the file: %v", w)
+	}
 }
