@@ -254,7 +254,9 @@ func TestLoadCommand(t *testing.T) {
 	p := serve(t, nil, "--data-dir", t.TempDir(), "--workers=false")
 	out := must(t, "load", "--url", p.url, "--token", p.token, "--clients", "2", "--duration", "300ms", "--warmup", "0",
 		"--probe", "/api/jobs/metrics", "--json")
-	var r struct{ Main, Probe struct{ Requests, Errors int64 } }
+	var r struct {
+		Main, Probe struct{ Requests, Errors int64 }
+	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Main.Requests == 0 || r.Main.Errors != 0 || r.Probe.Requests == 0 {
 		t.Errorf("load: %s (%v)", out, err)
 	}

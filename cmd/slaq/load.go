@@ -41,7 +41,11 @@ another process than the server's, as the HTTP performance targets require.`,
 			} else if o.Method == "POST" {
 				o.Body = []byte(`{"type":"noop","priority":1}`)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "load: %s %s%s with %d clients for %s...\n", o.Method, o.URL, o.Path, o.Clients, o.Duration)
+			pace := "as fast as answered"
+			if o.Rate > 0 {
+				pace = fmt.Sprintf("paced to %.0f/s", o.Rate)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "load: %s %s%s with %d clients for %s, %s...\n", o.Method, o.URL, o.Path, o.Clients, o.Duration, pace)
 			res, err := load.Run(cmd.Context(), o)
 			if res == nil {
 				return err
@@ -77,6 +81,7 @@ another process than the server's, as the HTTP performance targets require.`,
 	f.StringVar(&body, "body", "", `request body (default for POST: {"type":"noop","priority":1})`)
 	f.IntVar(&o.Clients, "clients", load.DefaultClients, "concurrent keep-alive connections")
 	f.DurationVar(&o.Duration, "duration", load.DefaultDuration, "how long to measure (at most 10m)")
+	f.Float64Var(&o.Rate, "rate", 0, "pace all clients together to this many requests/s, latency counted from when each was due (default 0: as fast as the server answers)")
 	f.DurationVar(&o.Warmup, "warmup", time.Second, "run this long first without measuring")
 	f.StringVar(&o.ProbePath, "probe", "", "also GET this path at a fixed rate, measured apart")
 	f.DurationVar(&o.ProbeInterval, "probe-interval", load.DefaultProbeInterval, "interval of the probe's requests")

@@ -40,6 +40,11 @@ type Options struct {
 	Clients  int           // concurrent keep-alive connections; default DefaultClients
 	Duration time.Duration // how long to run; default DefaultDuration, at most MaxDuration
 	Warmup   time.Duration // run this long first without recording; default 0
+	// Rate, when positive, paces the clients to this many requests per second in all
+	// (open loop, each client at Rate/Clients), and a latency counts from when its request
+	// was due, so a server that falls behind shows it (no coordinated omission). Default 0:
+	// every client sends back to back (closed loop), the most the server takes.
+	Rate float64
 
 	// ProbePath, when set, is requested with GET on one more connection every
 	// ProbeInterval (default DefaultProbeInterval) during the run, and measured apart.
@@ -108,13 +113,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	end := start.Add(o.Duration)
 	recs := make([]*recorder, o.Clients)
 	var wg sync.WaitGroup
+	var every time.Duration
+	if o.Rate > 0 {
+		every = time.Duration(float64(o.Clients) / o.Rate * float64(time.Second))
+	}
 	for i := range recs {
 		recs[i] = &recorder{status: map[int]int64{}}
 		wg.Add(1)
-		go func(r *recorder) {
+		go func(r *recorder, offset time.Duration) {
 			defer wg.Done()
-			drive(ctx, u.Host, req, start, end, 0, r)
-		}(recs[i])
+			drive(ctx, u.Host, req, start, end, every, offset, r)
+		}(recs[i], every*time.Duration(i)/time.Duration(o.Clients))
 	}
 	var probe *recorder
 	if o.ProbePath != "" {
@@ -123,7 +132,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			drive(ctx, u.Host, preq, start, end, o.ProbeInterval, probe)
+			drive(ctx, u.Host, preq, start, end, o.ProbeInterval, 0, probe)
 		}()
 	}
 	wg.Wait()
@@ -154,9 +163,10 @@ func encode(method, host, path, token string, body []byte) []byte {
 	return b.Bytes()
 }
 
-// drive sends req on one connection until end, every interval (0: back to back),
-// recording each answer's latency once start has passed.
-func drive(ctx context.Context, host string, req []byte, start, end time.Time, interval time.Duration, r *recorder) {
+// drive sends req on one connection until end, every interval from offset on (interval 0:
+// back to back), recording each answer's latency once start has passed. A paced request's
+// latency counts from when it was due.
+func drive(ctx context.Context, host string, req []byte, start, end time.Time, interval, offset time.Duration, r *recorder) {
 	var conn net.Conn
 	var br *bufio.Reader
 	fail := func(err error) {
@@ -174,16 +184,18 @@ func drive(ctx context.Context, host string, req []byte, start, end time.Time, i
 			conn.Close()
 		}
 	}()
-	next := time.Now()
+	next := time.Now().Add(offset)
 	for ctx.Err() == nil {
 		now := time.Now()
 		if now.After(end) {
 			return
 		}
+		due := now
 		if interval > 0 {
 			if d := next.Sub(now); d > 0 {
-				time.Sleep(d) // the probe's fixed rate, not a wait for a result
+				time.Sleep(d) // pacing to the asked rate, not a wait for a result
 			}
+			due = next
 			next = next.Add(interval)
 		}
 		if conn == nil {
@@ -206,7 +218,11 @@ func drive(ctx context.Context, host string, req []byte, start, end time.Time, i
 			fail(err)
 			continue
 		}
-		lat := time.Since(t0)
+		from := t0
+		if due.Before(t0) {
+			from = due // it was due earlier: the wait counts
+		}
+		lat := time.Since(from)
 		if t0.After(start) {
 			r.status[status]++
 			if status < 200 || status > 299 {

@@ -50,6 +50,12 @@ func TestRun(t *testing.T) {
 	if posts.Load() < res.Main.Requests {
 		t.Errorf("server saw %d posts, load counted %d", posts.Load(), res.Main.Requests)
 	}
+	// Paced: about Rate requests per second, whatever the server could take.
+	res, err = Run(t.Context(), Options{URL: srv.URL, Token: "tok", Body: []byte(`{"type":"x"}`), Clients: 4, Rate: 200,
+		Duration: 500 * time.Millisecond})
+	if err != nil || res.Main.Requests < 70 || res.Main.Requests > 110 || res.Main.Errors != 0 {
+		t.Errorf("paced at 200/s for 0.5 s: %+v (%v)", res.Main, err)
+	}
 	// Wrong token: every answer is an error.
 	res, _ = Run(t.Context(), Options{URL: srv.URL, Token: "bad", Clients: 1, Duration: 50 * time.Millisecond})
 	if res.Main.Errors == 0 || res.Main.Errors != res.Main.Requests || res.Main.Status[401] == 0 || res.Main.FirstErr != "status 401" {
