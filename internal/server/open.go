@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/slaqhq/slaq/dlq"
+	"github.com/slaqhq/slaq/store"
+	"github.com/slaqhq/slaq/store/redisstore"
+	"github.com/slaqhq/slaq/store/sqlitestore"
+)
+
+// Backend is the store and the dead-letter queue a configuration names, opened.
+type Backend struct {
+	Store       store.Store
+	DeadLetters *dlq.DB
+	StoreDesc   string // where jobs live, for people: "embedded ./slaq-data/slaq.db" or "redis 127.0.0.1:6379 (prefix slaq)"
+	DLQDesc     string // where dead letters live: "sqlite …" or "postgres host:port/db"
+}
+
+// Open opens (creating the data directory if needed) the store and the dead-letter queue of
+// c, a resolved configuration, and applies their migrations.
+func Open(ctx context.Context, c *Config) (*Backend, error) {
+	b := &Backend{}
+	needDir := c.Store == StoreEmbedded || !isPostgres(c.DatabaseURL)
+	if needDir {
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	switch c.Store {
+	case StoreRedis:
+		opts, err := redisstore.ParseURL(c.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		if c.RedisPrefix != "" {
+			opts.Prefix = c.RedisPrefix
+		}
+		st, err := redisstore.New(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("open redis store at %s: %w", redactURL(c.RedisURL), err)
+		}
+		b.Store, b.StoreDesc = st, "redis "+strings.Join(opts.Addrs, ",")+" (prefix "+st.Prefix()+")"
+	default:
+		st, err := sqlitestore.Open(ctx, c.StorePath(), sqlitestore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store: %w", err)
+		}
+		b.Store, b.StoreDesc = st, "embedded "+absPath(c.StorePath())
+	}
+	dead, err := dlq.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		b.Store.Close()
+		return nil, fmt.Errorf("open dead-letter queue: %w", err)
+	}
+	b.DeadLetters = dead
+	b.DLQDesc = "sqlite " + absPath(c.DatabaseURL)
+	if isPostgres(c.DatabaseURL) {
+		b.DLQDesc = "postgres " + redactURL(c.DatabaseURL)
+	}
+	return b, nil
+}
+
+// Close closes the dead-letter queue and the store.
+func (b *Backend) Close() error {
+	return errors.Join(b.DeadLetters.Close(), b.Store.Close())
+}
+
+func isPostgres(dsn string) bool {
+	l := strings.ToLower(dsn)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// redactURL drops the password from a URL, for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

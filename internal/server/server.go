@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/slaqhq/slaq"
+	"github.com/slaqhq/slaq/admin"
+)
+
+// Server is `slaq serve`: the admin API over a store, with health checks and, in
+// development, workers running the built-in test handlers.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	backend *Backend
+	client  *slaq.Client
+	handler http.Handler
+	token   string // the generated development token, "" when tokens were given
+	workers bool
+
+	stopping atomic.Bool
+}
+
+// New opens what cfg (resolved with [Config.Resolve]) names and builds the server. Close it
+// with Run's return, or with Close if Run is never called.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: log}
+	tokens := cfg.Tokens
+	if len(tokens) == 0 {
+		if err := cfg.RequireToken(); err != nil {
+			return nil, err
+		}
+		s.token = randomToken()
+		tokens = []string{s.token}
+	}
+	b, err := Open(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.backend = b
+	ccfg := cfg.ClientConfig()
+	ccfg.DeadLetters = b.DeadLetters
+	ccfg.Logger = log
+	s.workers = cfg.Workers != nil && *cfg.Workers
+	if s.workers {
+		ccfg.Handler = devHandlers(log)
+	}
+	if s.client, err = slaq.New(b.Store, ccfg); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	var types []string
+	if len(cfg.Types) > 0 {
+		for name := range cfg.Types {
+			types = append(types, name)
+		}
+		if cfg.Development() {
+			types = append(types, admin.TestOTPType, admin.TestReportType)
+		}
+	}
+	api, err := admin.New(admin.Options{Client: s.client, DeadLetters: b.DeadLetters, Tokens: tokens,
+		Development: cfg.Development(), JobTypes: types, MaxPayloadBytes: cfg.MaxPayloadBytes})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("/", api)
+	s.handler = mux
+	return s, nil
+}
+
+// Handler is the server's whole HTTP handler: /healthz, /readyz and the admin API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Client is the server's slaq client.
+func (s *Server) Client() *slaq.Client { return s.client }
+
+// Backend is what the server opened.
+func (s *Server) Backend() *Backend { return s.backend }
+
+// Close releases the store and the dead-letter queue; Run does it on its way out.
+func (s *Server) Close() error { return s.backend.Close() }
+
+// Run listens on the configured address, prints where it listens and where its data lives to
+// out, serves until ctx is done, then shuts down gracefully: readiness turns false at once,
+// the listener closes after DrainDelay, in-flight requests and running jobs get until
+// ShutdownGrace, and the store and dead-letter queue close. It returns nil after a clean
+// shutdown.
+func (s *Server) Run(ctx context.Context, out io.Writer) error {
+	defer s.Close()
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if s.workers {
+		if err := s.client.Start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("start workers: %w", err)
+		}
+	}
+	s.banner(out, ln.Addr().String())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.stopping.Store(true)
+	s.log.Info("stopping: readiness off", "drain_delay", s.cfg.DrainDelay, "grace", s.cfg.ShutdownGrace)
+	if s.cfg.DrainDelay > 0 {
+		time.Sleep(s.cfg.DrainDelay) // keep serving, unready, while load balancers notice
+	}
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(grace); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		srv.Close()
+	}
+	if s.workers {
+		if err := s.client.Stop(grace); err != nil {
+			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+// banner prints where the server listens, where its data lives and how to call it.
+func (s *Server) banner(out io.Writer, addr string) {
+	host, port, _ := net.SplitHostPort(addr)
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	url := "http://" + net.JoinHostPort(host, port)
+	mode := s.cfg.Env
+	fmt.Fprintf(out, "slaq serve: listening on %s (%s, bound to %s)\n", url, mode, addr)
+	fmt.Fprintf(out, "  store:        %s\n", s.backend.StoreDesc)
+	fmt.Fprintf(out, "  dead letters: %s\n", s.backend.DLQDesc)
+	token := "$ADMIN_TOKEN"
+	if s.token != "" {
+		token = s.token
+		fmt.Fprintf(out, "  admin token:  %s (made up for this run; set ADMIN_TOKEN to choose one)\n", s.token)
+	} else {
+		fmt.Fprintf(out, "  admin token:  from ADMIN_TOKEN (%d accepted)\n", len(s.cfg.Tokens))
+	}
+	if s.workers {
+		types := devHandlers(s.log).Types()
+		sort.Strings(types)
+		fmt.Fprintf(out, "  workers:      on, running the development handlers (%s)\n", strings.Join(types, ", "))
+	} else {
+		fmt.Fprintf(out, "  workers:      off (this server is the admin API; your application runs the workers)\n")
+	}
+	fmt.Fprintf(out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)
+	if s.cfg.Development() {
+		fmt.Fprintf(out, "                curl -X POST -H \"Authorization: Bearer %s\" %s/api/jobs/test/otp\n", token, url)
+	}
+}
+
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "dev-" + hex.EncodeToString(b[:])
+}
