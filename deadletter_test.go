@@ -159,19 +159,7 @@ func TestDeadLetterMoveIsIdempotent(t *testing.T) {
 		dead := openDLQ(t, filepath.Join(t.TempDir(), "dead.db"))
 		st := open(t)
 		ctx := context.Background()
-		now := time.Now().UnixMilli()
-		j := &store.Job{ID: store.NewID(slaq.Low, now), Type: "generate_report", Tier: slaq.Low, Payload: []byte(`{}`),
-			State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: now, CreatedAt: now}
-		if _, err := st.Enqueue(ctx, now, []*store.Job{j}); err != nil {
-			t.Fatal(err)
-		}
-		res, err := st.Fetch(ctx, store.FetchRequest{Tier: slaq.Low, Limit: 1, Now: now, LeaseMs: 60000})
-		if err != nil || len(res.Jobs) != 1 {
-			t.Fatalf("fetch: %v, %v", res, err)
-		}
-		if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: j.ID, Now: now, Error: "boom"}}); err != nil {
-			t.Fatal(err)
-		}
+		j := failInStore(t, st, slaq.Low, "generate_report")
 		deadJobs, err := st.Failed(ctx, slaq.Low, 10)
 		if err != nil || len(deadJobs) != 1 {
 			t.Fatalf("failed jobs before the move: %d, %v; want 1", len(deadJobs), err)
@@ -344,19 +332,7 @@ func TestPoisonRowDoesNotStopDeadLettering(t *testing.T) {
 		dead := openDLQ(t, pgSchema(t, ""))
 		st := open(t)
 		ctx := context.Background()
-		now := time.Now().UnixMilli()
-		poison := &store.Job{ID: store.NewID(slaq.High, now), Type: "bad\x00type", Tier: slaq.High, Payload: []byte(`{}`),
-			State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: now, CreatedAt: now}
-		if _, err := st.Enqueue(ctx, now, []*store.Job{poison}); err != nil {
-			t.Fatal(err)
-		}
-		res, err := st.Fetch(ctx, store.FetchRequest{Tier: slaq.High, Limit: 1, Now: now, LeaseMs: 60000})
-		if err != nil || len(res.Jobs) != 1 {
-			t.Fatalf("fetch: %v, %v", res, err)
-		}
-		if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: poison.ID, Now: now, Error: "boom"}}); err != nil {
-			t.Fatal(err)
-		}
+		poison := failInStore(t, st, slaq.High, "bad\x00type")
 		mux := slaq.NewServeMux()
 		mux.HandleFunc("charge", func(ctx context.Context, j *slaq.Job) error { return slaq.Permanent(errors.New("card declined")) })
 		c := newClient(t, st, slaq.Config{Handler: mux, DeadLetters: dead})
@@ -381,4 +357,25 @@ func TestPoisonRowDoesNotStopDeadLettering(t *testing.T) {
 			t.Fatalf("poison job: %+v, %v; want it kept failed in the store", j, err)
 		}
 	})
+}
+
+// failInStore writes a job of tier and typ straight into the store (past Enqueue's checks),
+// claims it and records it as failed, as a worker whose last attempt failed would.
+func failInStore(t *testing.T, st store.Store, tier slaq.Tier, typ string) *store.Job {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	j := &store.Job{ID: store.NewID(tier, now), Type: typ, Tier: tier, Payload: []byte(`{}`),
+		State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: now, CreatedAt: now}
+	if _, err := st.Enqueue(ctx, now, []*store.Job{j}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Fetch(ctx, store.FetchRequest{Tier: tier, Limit: 1, Now: now, LeaseMs: 60000})
+	if err != nil || len(res.Jobs) != 1 {
+		t.Fatalf("fetch: %v, %v", res, err)
+	}
+	if err := st.Ack(ctx, []store.Ack{{Kind: store.AckFail, ID: j.ID, Now: now, Error: "boom"}}); err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
