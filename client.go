@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/slaqhq/slaq/internal/engine"
 	"github.com/slaqhq/slaq/internal/maint"
@@ -32,10 +33,10 @@ type Client struct {
 	cfg    *resolved
 	events *dispatcher
 
-	mu    sync.Mutex
-	eng   *engine.Engine
-	maint []maint.Service
-	mover *maint.Mover
+	mu    sync.Mutex                    // serialises Start and Stop; held while they run
+	maint []maint.Service               // the running maintenance services; nil when stopped
+	eng   atomic.Pointer[engine.Engine] // the latest engine (kept after Stop for its metrics)
+	mover atomic.Pointer[maint.Mover]   // the latest dead-letter mover
 
 	testSignals bool // set by tests (export_test.go): Start initialises the engine's test signals
 }

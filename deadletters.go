@@ -82,10 +82,9 @@ func (c *Client) DeleteDeadLetter(ctx context.Context, id string) error {
 // DeadLettersSetAside returns the failed jobs whose rows the dead-letter database refused
 // (job id → reason), which stay failed in the store: retry or delete them by id.
 func (c *Client) DeadLettersSetAside() map[string]string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.mover == nil {
+	m := c.mover.Load()
+	if m == nil {
 		return map[string]string{}
 	}
-	return c.mover.SetAside()
+	return m.SetAside()
 }

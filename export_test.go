@@ -15,9 +15,7 @@ func StartWithSignals(ctx context.Context, c *Client) error {
 // WaitFetchersIdle waits until the fetcher of every tier in tiers has, at least once since
 // Start, found no work and gone to wait for some.
 func WaitFetchersIdle(c *Client, tiers []Tier, d time.Duration) error {
-	c.mu.Lock()
-	e := c.eng
-	c.mu.Unlock()
+	e := c.eng.Load()
 	want := make(map[Tier]bool)
 	for _, t := range tiers {
 		want[t] = true
@@ -35,8 +33,5 @@ func WaitFetchersIdle(c *Client, tiers []Tier, d time.Duration) error {
 
 // Grantable says how many slots tier's fetcher could take now.
 func Grantable(c *Client, tier Tier) int {
-	c.mu.Lock()
-	e := c.eng
-	c.mu.Unlock()
-	return e.Grantable(tier)
+	return c.eng.Load().Grantable(tier)
 }

@@ -73,7 +73,9 @@ func (c *Client) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("slaq: start: %w", err)
 	}
-	c.eng, c.maint, c.mover = e, services, mover
+	c.maint = services
+	c.eng.Store(e)
+	c.mover.Store(mover)
 	return nil
 }
 
@@ -90,9 +92,9 @@ func (c *Client) Stop(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	e, services := c.eng, c.maint
+	defer c.mu.Unlock()
+	e, services := c.eng.Load(), c.maint
 	c.maint = nil
-	c.mu.Unlock()
 	if services == nil {
 		return nil
 	}

@@ -43,9 +43,7 @@ func (c *Client) Metrics(ctx context.Context) (map[string]TierMetrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("slaq: metrics: %w", err)
 	}
-	c.mu.Lock()
-	e := c.eng
-	c.mu.Unlock()
+	e := c.eng.Load()
 	out := make(map[string]TierMetrics, NumTiers)
 	for i, t := range Tiers {
 		m := TierMetrics{Counts: counts[i], Total: counts[i].Total(), Workers: c.cfg.tiers[i].Workers,
