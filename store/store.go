@@ -149,7 +149,8 @@ const (
 	// AckComplete: the job succeeded. It becomes completed with FinishedAt = Now and Result,
 	// or is deleted at once when its RetainMs is 0. Counts.Completed grows by one. With
 	// KeepCompleted > 0, the oldest completed jobs of the tier beyond that many are deleted
-	// in the same step.
+	// in the same step (a store may trim once per Ack call, to the smallest KeepCompleted
+	// the call names for the tier).
 	AckComplete AckKind = iota + 1
 	// AckRetry: the run failed and will be retried. Attempts grows by one; the job becomes
 	// delayed until RunAt with LastError = Error.

@@ -28,8 +28,9 @@ const (
 
 // Ack records the outcome of runs in one transaction, ack by ack. Each ack applies only while
 // its job is active, and, when the ack names a StartedAt, only to that run; other acks are
-// ignored. A completion with KeepCompleted > 0 then deletes the oldest completed jobs of the
-// tier beyond that many. Retry, snooze and release wake the job's tier, and so does any ack
+// ignored. Completions with KeepCompleted > 0 then delete the oldest completed jobs of their
+// tier beyond that many, once per tier at the end of the batch (with the smallest
+// KeepCompleted the batch names for the tier), in the same transaction. Retry, snooze and release wake the job's tier, and so does any ack
 // that ends a run while jobs of the tier wait (a fetcher held back by a Cap can claim the
 // freed place). The write lock is taken with the priority of the most urgent tier among the
 // acks' ids.
@@ -45,6 +46,7 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 	}
 	return s.write(ctx, writeOp{name: "ack", priority: p, cost: len(acks)}, func(tx *sql.Tx, wake *tierSet) error {
 		var d deltas
+		var keep [store.NumTiers]int64 // the smallest KeepCompleted of the batch's completions, per tier
 		stmts := txStmts{tx: tx}
 		for _, a := range acks {
 			tier, ok, deleted, err := s.ackOne(&stmts, a)
@@ -72,9 +74,14 @@ func (s *Store) Ack(ctx context.Context, acks []store.Ack) error {
 				c.failed++
 				c.failedKept++
 			}
-			if a.Kind == store.AckComplete && a.KeepCompleted > 0 {
-				if err := s.trimCompleted(&stmts, tier, int64(a.KeepCompleted), c); err != nil {
-					return fmt.Errorf("ack complete of job %s: %w", a.ID, err)
+			if k := int64(a.KeepCompleted); a.Kind == store.AckComplete && k > 0 && (keep[tier.Index()] == 0 || k < keep[tier.Index()]) {
+				keep[tier.Index()] = k
+			}
+		}
+		for i, k := range keep {
+			if k > 0 {
+				if err := s.trimCompleted(&stmts, store.Tiers[i], k, &d[i]); err != nil {
+					return fmt.Errorf("ack: %w", err)
 				}
 			}
 		}
