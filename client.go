@@ -37,6 +37,8 @@ type Client struct {
 	maint []maint.Service
 	mover *maint.Mover
 
+	deferrals counters // rate-limit deferrals by job type (limit.go)
+
 	testSignals bool // set by tests (export_test.go): Start initialises the engine's test signals
 }
 

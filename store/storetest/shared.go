@@ -20,6 +20,12 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 		runOnceShared(t, a, b)
 	})
 
+	t.Run("RateLimitAcrossHandles", func(t *testing.T) {
+		t.Parallel()
+		a, b := open(t)
+		runRateLimitShared(t, a, b)
+	})
+
 	t.Run("DeleteFailedExactlyOnce", func(t *testing.T) {
 		t.Parallel()
 		a, b := open(t)
