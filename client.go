@@ -38,6 +38,8 @@ type Client struct {
 	eng   atomic.Pointer[engine.Engine] // the latest engine (kept after Stop for its metrics)
 	mover atomic.Pointer[maint.Mover]   // the latest dead-letter mover
 
+	deferrals counters // rate-limit deferrals by job type (limit.go)
+
 	testSignals bool // set by tests (export_test.go): Start initialises the engine's test signals
 }
 

@@ -151,6 +151,10 @@ type Config struct {
 	Tiers map[Tier]TierConfig
 	// Types sets per-job-type defaults, keyed by job type.
 	Types map[string]TypeConfig
+	// RateLimits caps how often jobs of a type start, keyed by job type (see [RateLimit]);
+	// Start stores them for every process sharing the store, replacing the type's earlier
+	// limit. Default: none.
+	RateLimits map[string]RateLimit
 	// Handler runs jobs. With a nil Handler the client only enqueues and inspects; Start fails.
 	Handler Handler
 	// NoUpwardHelp turns off upward help: by default an idle worker of a less urgent tier runs

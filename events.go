@@ -26,12 +26,15 @@ const (
 	EventSLABreach    = EventKind(engine.EventSLABreach)    // a pickup slower than its tier's SLA target
 	EventReleased     = EventKind(engine.EventReleased)     // handed back unrun or unfinished at shutdown
 	EventAbandoned    = EventKind(engine.EventAbandoned)    // a handler ignored its timeout and was given up on
+	// EventRateLimited: a fetch held back runnable jobs of Job.Type in Job.Tier by the type's
+	// RateLimit (one per type per fetch); Job names only Type and Tier.
+	EventRateLimited = EventKind(engine.EventRateLimited)
 )
 
 var eventNames = map[EventKind]string{
 	EventEnqueued: "enqueued", EventStarted: "started", EventCompleted: "completed", EventRetried: "retried",
 	EventSnoozed: "snoozed", EventFailed: "failed", EventDeadLettered: "dead_lettered", EventSLABreach: "sla_breach",
-	EventReleased: "released", EventAbandoned: "abandoned",
+	EventReleased: "released", EventAbandoned: "abandoned", EventRateLimited: "rate_limited",
 }
 
 // String returns the kind's name, e.g. "dead_lettered".

@@ -30,6 +30,9 @@ func (c *Client) Start(ctx context.Context) error {
 		return errors.New("slaq: client already started")
 	}
 	r := c.cfg
+	if err := c.applyRateLimits(ctx); err != nil {
+		return fmt.Errorf("slaq: start: %w", err)
+	}
 	var mover *maint.Mover
 	if r.DeadLetters != nil {
 		mover = maint.NewMover(maint.MoverConfig{
@@ -129,6 +132,7 @@ func (c *Client) engineConfig(mover *maint.Mover) engine.Config {
 	if mover != nil {
 		cfg.OnFailed = mover.Wake
 	}
+	cfg.OnRateLimited = func(_ store.Tier, typ string) { c.deferrals.add(typ) }
 	return cfg
 }
 

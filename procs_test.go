@@ -48,6 +48,13 @@ func TestChildProcess(t *testing.T) {
 		say(fmt.Sprintf("ran %d", p.I))
 		return nil
 	})
+	// "limited" and "fast" jobs report the run's StartedAt (the fetch's clock) and pickup.
+	for _, typ := range []string{"limited", "fast"} {
+		mux.HandleFunc(typ, func(ctx context.Context, j *slaq.Job) error {
+			say(fmt.Sprintf("%s %s %d %d", typ, j.ID, j.StartedAt, j.StartedAt-j.RunAt))
+			return nil
+		})
+	}
 	say("ready") // before Start: a job may start at once, and its line must come after this one
 	newClient(t, st, slaq.Config{Handler: mux, Retention: slaq.None, Tiers: childTiers})
 	select {} // until killed

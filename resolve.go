@@ -85,6 +85,11 @@ func (c Config) resolve() (*resolved, error) {
 			errs = append(errs, fmt.Errorf("invalid settings for job type %q: %+v", name, tc))
 		}
 	}
+	for typ, l := range c.RateLimits {
+		if typ == "" || l.Rate < 1 || l.Per < 0 || l.Burst < 0 || (l.Tier != 0 && !l.Tier.Valid()) {
+			errs = append(errs, fmt.Errorf("invalid rate limit for job type %q: %+v (want Rate >= 1, Per >= 0, Burst >= 0)", typ, l))
+		}
+	}
 	r.MaxPayloadBytes = cmp.Or(c.MaxPayloadBytes, DefaultMaxPayloadBytes)
 	r.MaxTypeLength = cmp.Or(c.MaxTypeLength, DefaultMaxTypeLength)
 	r.jitter = orNone(c.BackoffJitter, DefaultBackoffJitter, "BackoffJitter", &errs)

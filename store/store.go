@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -107,6 +108,27 @@ type Store interface {
 	// and says how many it deleted of each kind. Running totals in Counts are unchanged.
 	Clean(ctx context.Context, req CleanRequest) (CleanResult, error)
 
+	// Once claims the single slot named key for ttlMs: it returns true for exactly one caller
+	// per key (across every process sharing the store) until ttlMs has passed since the
+	// winning claim, and false for every other caller meanwhile; once ttlMs has passed the
+	// next caller wins again. It is what lets replicas do a thing once per window without a
+	// leader (an alert per window, one purge round, cron bookkeeping). now is the caller's
+	// clock; the embedded store measures the ttl on it, the Redis store on the server's clock
+	// (see each store's doc). Keys share one namespace per store, apart from jobs' unique
+	// keys; callers scope them by purpose ("alert:...", "purge:..."). An empty key or a ttlMs
+	// below 1 is an error.
+	Once(ctx context.Context, key string, now, ttlMs int64) (won bool, err error)
+
+	// SetRateLimit sets, changes or (with Rate 0) removes the limit on how often jobs of
+	// l.Type start in l.Tier, for every process sharing the store, from the next Fetch on.
+	// Limits are scoped per (tier, type): the same type in two tiers has two limits. Changing
+	// a limit keeps the type's schedule (its next free slot). Rate < 0, PeriodMs < 1 with
+	// Rate > 0, Burst < 0 or an empty Type is an error.
+	SetRateLimit(ctx context.Context, l RateLimit) error
+
+	// RateLimits returns tier's limits, by type, with each one's next free slot as of now.
+	RateLimits(ctx context.Context, tier Tier, now int64) ([]RateLimitState, error)
+
 	// Ping checks that the store answers, e.g. for health checks and to notice recovery.
 	Ping(ctx context.Context) error
 
@@ -139,6 +161,56 @@ type FetchResult struct {
 	Jobs      []*Job // claimed jobs, now active
 	NextRunAt int64  // RunAt of the tier's earliest delayed job after the fetch; 0 if none
 	Paused    bool   // the tier is paused: nothing was claimed
+	// HeldUntil is the earliest time a job this tier's rate limits hold back may start
+	// (its type's next free slot); 0 when none is held. A fetcher wakes then.
+	HeldUntil int64
+	// Deferred names the types, sorted, whose rate limit held back runnable jobs in this
+	// fetch while it had room for them: one deferral per type per fetch.
+	Deferred []string
+}
+
+// RateLimit limits how often jobs of one type start in one tier, across every process
+// sharing the store: at most Rate starts in any window of PeriodMs, plus Burst. It is a
+// GCRA decided inside Fetch on the fetch's clock (req.Now): one start every PeriodMs/Rate
+// ms, with up to Burst starts ahead of that schedule after an idle time. A job held back
+// stays waiting, keeps its place among its type's jobs, spends no attempt and holds no
+// worker; other types of the tier are not held up by it.
+type RateLimit struct {
+	Tier     Tier
+	Type     string
+	Rate     int   // starts per period; 0 removes the limit
+	PeriodMs int64 // the window, ms
+	Burst    int   // starts allowed beyond Rate in one window, after an idle time; default 0
+}
+
+// RateLimitState is a limit and where its schedule stands.
+type RateLimitState struct {
+	RateLimit
+	// NextFreeAt is the earliest time the next job of the type may start (the now asked
+	// about when a start is free at once).
+	NextFreeAt int64
+}
+
+// Validate reports what is wrong with l, or nil.
+func (l RateLimit) Validate() error {
+	switch {
+	case !l.Tier.Valid():
+		return fmt.Errorf("rate limit: invalid tier %d", l.Tier)
+	case l.Type == "":
+		return errors.New("rate limit: empty job type")
+	case l.Rate < 0 || l.Burst < 0:
+		return fmt.Errorf("rate limit %s/%s: rate %d and burst %d must not be negative", l.Tier, l.Type, l.Rate, l.Burst)
+	case l.Rate > 0 && l.PeriodMs < 1:
+		return fmt.Errorf("rate limit %s/%s: period %d ms, want at least 1", l.Tier, l.Type, l.PeriodMs)
+	}
+	return nil
+}
+
+// GCRA returns the limit's emission interval (ms between steady starts) and tolerance (how
+// far ahead of that schedule a start may come), the numbers both stores decide with.
+func (l RateLimit) GCRA() (interval, tolerance float64) {
+	interval = float64(l.PeriodMs) / float64(l.Rate)
+	return interval, interval * float64(l.Burst)
 }
 
 // AckKind says how a run ended.

@@ -70,6 +70,9 @@ type Config struct {
 	Emit func(Event)
 	// OnFailed is called after the store recorded a failed (dead) job; nil: nothing.
 	OnFailed func()
+	// OnRateLimited is called for each type a fetch of tier t held back by its rate limit
+	// (one deferral); nil: nothing. It must not block.
+	OnRateLimited func(t store.Tier, typ string)
 }
 
 // Signals are test signals; see service.Signal. They cost nothing unless initialised.

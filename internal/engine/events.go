@@ -21,6 +21,7 @@ const (
 	EventSLABreach
 	EventReleased
 	EventAbandoned
+	EventRateLimited
 )
 
 // Event is one job event as the engine reports it.

@@ -36,6 +36,9 @@ func (e *Engine) fetch(t store.Tier) {
 			continue
 		}
 		retry = cfg.StoreRetryMin
+		if len(res.Deferred) > 0 {
+			e.deferred(t, res.Deferred)
+		}
 		e.start(t, &g, res.Jobs)
 		e.slots.giveBack(ti, &g, n-len(res.Jobs))
 		if len(res.Jobs) == n && !res.Paused {
@@ -46,6 +49,9 @@ func (e *Engine) fetch(t store.Tier) {
 		if res.NextRunAt > 0 {
 			wait = min(wait, time.Duration(res.NextRunAt-ms(cfg.Clock.Now()))*time.Millisecond)
 		}
+		if res.HeldUntil > 0 { // a rate-limited type frees then: wake for it, not before
+			wait = min(wait, time.Duration(res.HeldUntil-ms(cfg.Clock.Now()))*time.Millisecond)
+		}
 		if wait > 0 {
 			e.Signals.FetcherIdle.Signal(t)
 			if err := cfg.Store.Wait(e.fetchCtx, t, wait); err != nil && e.fetchCtx.Err() == nil {
@@ -55,6 +61,20 @@ func (e *Engine) fetch(t store.Tier) {
 			}
 		}
 		e.slots.setNoWork(ti, false)
+	}
+}
+
+// deferred reports the types a fetch of t held back by their rate limits: a count per type
+// and an EventRateLimited each, whose Job names only Type and Tier.
+func (e *Engine) deferred(t store.Tier, types []string) {
+	cfg := &e.cfg
+	for _, typ := range types {
+		if cfg.OnRateLimited != nil {
+			cfg.OnRateLimited(t, typ)
+		}
+		if cfg.Emit != nil {
+			cfg.Emit(Event{Kind: EventRateLimited, At: cfg.Clock.Now(), Job: &store.Job{Type: typ, Tier: t}})
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ func (s *Store) Cancel(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		keys := []string{k.jobs, k.active, k.waiting, k.delayed}
+		keys := []string{k.jobs, k.active, k.waiting, k.delayed, k.held}
 		if ukey != "" {
 			keys = append(keys, k.uniqueKey(ukey))
 		}

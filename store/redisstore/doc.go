@@ -31,6 +31,32 @@
 //	{slaq:1}:j        HASH   the tier's jobs: id -> record, one compact string per job
 //	{slaq:1}:t        HASH   the tier's active jobs: id -> StartedAt (ms)
 //	{slaq:1}:u:<key>  STRING a unique key: "<holder id>:<expiry ms>", with PX = UniqueTTLMs
+//	{slaq:1}:r        HASH   rate limits: type -> "rate:periodMs:burst"
+//	{slaq:1}:g        HASH   rate state: type -> GCRA theoretical arrival time (ms)
+//	{slaq:1}:h        ZSET   rate-limit lanes: held jobs, scores 0, member type \0 seq id
+//	{slaq:1}:l        ZSET   lanes with held jobs: type -> when the lane's head may start
+//
+// # Rate limits
+//
+// A limit is per (tier, type), so that its lane and GCRA state live in the tier's slot and
+// fetch.lua decides it in the same step as the claim. With no limit in the tier the fetch
+// reads one empty HASH and one empty ZSET more than before, and works as it did. Otherwise a
+// job popped from the waiting LIST whose type has no start free now, or has a lane already,
+// moves to its type's lane (it is never claimed only to be handed back); lanes whose time
+// has come are served before the LIST, oldest first, as far as their GCRA allows, so a held
+// job keeps its place among its type's jobs and a limited head never holds up other types.
+// The fetch returns the earliest lane time (FetchResult.HeldUntil) and the types it held
+// back. Counts.Waiting includes held jobs; List of waiting jobs shows the LIST only; Cancel
+// finds a held job in its lane.
+//
+// and, outside the tiers:
+//
+//	slaq:once:<key>   STRING a [Store.Once] slot: the winner's now (ms), with PX = its ttl
+//
+// A Once slot names no tier: it is claimed with one SET NX PX (a single command, atomic by
+// itself, so no script), and Redis drops it when the ttl has passed on the server's clock (the
+// now given to Once is only recorded). Its name has no hash tag of the store's, so its Cluster
+// slot is that of the whole name, or of a {tag} the caller's key contains.
 //
 // A job id's first character is its tier digit ([store.TierOfID]), so a job's tier, and so
 // its keys, follow from its id alone: Ack, Get and Cancel take no tier.
@@ -86,7 +112,7 @@
 // passed in KEYS; none builds a key name, and none touches two tiers:
 //
 //	enqueue.lua        Enqueue, per tier             O(n · log D); all waiting, no unique key: O(n)
-//	fetch.lua          Fetch                         O(limit + promoted · log D)
+//	fetch.lua          Fetch                         O(limit + promoted · log D); limits: see its header
 //	ack.lua            Ack, per tier                 O(n · log A + trimmed · log C)
 //	extend.lua         ExtendLeases                  O(n · log A)
 //	rescue.lua         Rescue, per SweepBatch        O(m · log A)
@@ -97,6 +123,7 @@
 //	pause.lua          SetPaused                     O(1)
 //	get.lua            Get (read only)               O(log A)
 //	list.lua           List (read only)              O(log N + page); waiting O(d + page)
+//	set_rate.lua       SetRateLimit                  O(log L)
 //
 // The store needs Redis >= 6.2 (RPOP with a count, ZMSCORE).
 //

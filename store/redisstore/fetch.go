@@ -33,8 +33,8 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 // fetchCall builds the fetch script call.
 func fetchCall(k *tierKeys, req store.FetchRequest, promote int) call {
 	return call{s: scriptFetch,
-		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs, k.started},
-		args: []string{itoa(req.Now), itoa(int64(req.Limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote))},
+		keys: []string{k.waiting, k.delayed, k.active, k.marker, k.stats, k.jobs, k.started, k.limits, k.rates, k.held, k.lanes},
+		args: []string{itoa(req.Now), itoa(int64(req.Limit)), itoa(req.Now + req.LeaseMs), itoa(int64(req.Cap)), itoa(int64(promote)), itoa(int64(max(promote, req.Limit)))},
 	}
 }
 
@@ -45,7 +45,7 @@ func fetchCall(k *tierKeys, req store.FetchRequest, promote int) call {
 func parseFetch(m rueidis.RedisMessage, req store.FetchRequest) (store.FetchResult, error) {
 	var res store.FetchResult
 	arr, err := m.ToArray()
-	if err != nil || (len(arr) != 2 && len(arr) != 4) {
+	if err != nil || (len(arr) != 2 && len(arr) != 4 && len(arr) != 6) {
 		return res, fmt.Errorf("redisstore: fetch: unexpected reply %v: %v", m, err)
 	}
 	paused, _ := arr[0].AsInt64()
@@ -53,6 +53,16 @@ func parseFetch(m rueidis.RedisMessage, req store.FetchRequest) (store.FetchResu
 	res.NextRunAt, _ = arr[1].AsInt64()
 	if len(arr) == 2 {
 		return res, nil
+	}
+	if len(arr) == 6 {
+		res.HeldUntil, _ = arr[4].AsInt64()
+		types, err := arr[5].AsStrSlice()
+		if err != nil {
+			return res, fmt.Errorf("redisstore: fetch: deferred types: %w", err)
+		}
+		if len(types) > 0 {
+			res.Deferred = types
+		}
 	}
 	ids, err := arr[2].ToArray()
 	if err != nil {

@@ -21,6 +21,10 @@ type tierKeys struct {
 	jobs      string // HASH id -> job record (see codec.go)
 	started   string // HASH id -> StartedAt of the tier's active jobs
 	unique    string // prefix of a unique key's STRING: unique + key (see uniqueKey)
+	limits    string // HASH type -> "rate:periodMs:burst"
+	rates     string // HASH type -> GCRA theoretical arrival time (ms)
+	held      string // ZSET the rate-limit lanes: type \0 seq id, all scores 0
+	lanes     string // ZSET type -> when its lane's head may start (ms)
 }
 
 // uniqueKey returns the name of the STRING that holds unique key key in the tier.
@@ -41,5 +45,9 @@ func newTierKeys(prefix string, t store.Tier) tierKeys {
 		jobs:      tag + ":j",
 		started:   tag + ":t",
 		unique:    tag + ":u:",
+		limits:    tag + ":r",
+		rates:     tag + ":g",
+		held:      tag + ":h",
+		lanes:     tag + ":l",
 	}
 }

@@ -85,13 +85,13 @@ func parseScore(s string) (int64, error) {
 }
 
 // Counts reads every tier's counts with O(1) commands (LLEN, ZCARD, HMGET), pipelined in
-// one round trip per server.
+// one round trip per server. Waiting includes the jobs rate limits hold in their lanes.
 func (s *Store) Counts(ctx context.Context) ([store.NumTiers]store.Counts, error) {
 	var out [store.NumTiers]store.Counts
 	if err := s.live(); err != nil {
 		return out, err
 	}
-	const per = 4
+	const per = 5
 	b := s.client.B()
 	cmds := make(rueidis.Commands, 0, per*store.NumTiers)
 	for i := range s.tiers {
@@ -100,7 +100,8 @@ func (s *Store) Counts(ctx context.Context) ([store.NumTiers]store.Counts, error
 			b.Llen().Key(k.waiting).Build(),
 			b.Zcard().Key(k.active).Build(),
 			b.Zcard().Key(k.delayed).Build(),
-			b.Hmget().Key(k.stats).Field("c", "f", "p").Build())
+			b.Hmget().Key(k.stats).Field("c", "f", "p").Build(),
+			b.Zcard().Key(k.held).Build())
 	}
 	ctx, cancel := s.callCtx(ctx)
 	defer cancel()
@@ -114,6 +115,9 @@ func (s *Store) Counts(ctx context.Context) ([store.NumTiers]store.Counts, error
 		c.Delayed, errs[2] = r[2].AsInt64()
 		st, err := r[3].ToArray()
 		errs[3] = err
+		var held int64
+		held, errs[4] = r[4].AsInt64()
+		c.Waiting += held
 		for _, e := range errs {
 			if e != nil {
 				return out, fmt.Errorf("redisstore: counts of %s: %w", store.Tiers[i], e)

@@ -52,12 +52,13 @@ var (
 	scriptPause        = mustScript("pause")
 	scriptGet          = mustScript("get")
 	scriptList         = mustScript("list")
+	scriptSetRate      = mustScript("set_rate")
 )
 
 // allScripts lists every script, for loading and tests.
 var allScripts = []*script{
 	scriptEnqueue, scriptFetch, scriptAck, scriptExtend, scriptRescue, scriptFailed,
-	scriptDeleteFailed, scriptClean, scriptCancel, scriptPause, scriptGet, scriptList,
+	scriptDeleteFailed, scriptClean, scriptCancel, scriptPause, scriptGet, scriptList, scriptSetRate,
 }
 
 // call is one script invocation.

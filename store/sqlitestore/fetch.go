@@ -65,7 +65,19 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 		if req.Cap > 0 {
 			limit = min(limit, int64(req.Cap)-active)
 		}
-		if limit > 0 {
+		rates, err := loadRates(tx.Stmt(s.stmt.rates), req.Tier)
+		if err != nil {
+			return fmt.Errorf("read rate limits: %w", err)
+		}
+		if limit > 0 && rates != nil {
+			jobs, err := s.claimLimited(tx, req, limit, rates, &res)
+			if err != nil {
+				return err
+			}
+			res.Jobs = jobs
+			d.waiting -= int64(len(jobs))
+			d.active += int64(len(jobs))
+		} else if limit > 0 {
 			rows, err := tx.Stmt(s.stmt.claim).Query(req.Now, req.Now+req.LeaseMs, req.Owner, int64(req.Tier), limit)
 			if err != nil {
 				return fmt.Errorf("claim jobs: %w", err)

@@ -49,6 +49,10 @@ type statements struct {
 	cancel, jobState, releaseUnique *sql.Stmt
 	// pause.go
 	setPaused *sql.Stmt
+	// once.go
+	once *sql.Stmt
+	// ratelimit.go
+	rates, setRate, deleteRate, setTat, candidates, claimSeqs, ratesRead *sql.Stmt
 	// read.go and open.go (reader pool)
 	get, counts, ping *sql.Stmt
 	list              [len(listOrders)]*sql.Stmt
@@ -83,6 +87,9 @@ func (st *statements) prepare(ctx context.Context, w, r *sql.DB) error {
 	st.cleanCompletedAge, st.cleanFailedAge, st.cleanUnique = p(w, sqlCleanCompletedAge), p(w, sqlCleanFailedAge), p(w, sqlCleanUnique)
 	st.cancel, st.jobState, st.releaseUnique = p(w, sqlCancel), p(w, sqlJobState), p(w, sqlReleaseUnique)
 	st.setPaused = p(w, sqlSetPaused)
+	st.once = p(w, sqlOnce)
+	st.rates, st.setRate, st.deleteRate, st.setTat = p(w, sqlRates), p(w, sqlSetRate), p(w, sqlDeleteRate), p(w, sqlSetTat)
+	st.candidates, st.claimSeqs, st.ratesRead = p(w, sqlCandidates), p(w, sqlClaimSeqs), p(r, sqlRates)
 	st.get, st.counts, st.ping = p(r, sqlGet), p(r, sqlCounts), p(r, sqlTierCount)
 	for i, o := range listOrders {
 		st.list[i] = p(r, o.query())

@@ -4,7 +4,8 @@
 -- KEYS[2]  active ZSET (score LeaseUntil)
 -- KEYS[3]  waiting LIST
 -- KEYS[4]  delayed ZSET (score RunAt; member: 10-hex-digit sequence number, then the id)
--- KEYS[5]  the job's unique-key STRING, when its record names one with a TTL (else absent)
+-- KEYS[5]  held ZSET (rate-limit lanes; member type .. "\0" .. 10 hex digits .. id)
+-- KEYS[6]  the job's unique-key STRING, when its record names one with a TTL (else absent)
 --
 -- ARGV[1]  the job's id
 -- ARGV[2]  the unique key the caller read from the record ('' for none): the script checks
@@ -19,7 +20,7 @@
 -- nothing changed) or 'stale' (the record names another unique key than ARGV[2]: nothing
 -- changed; read it again).
 --
--- Time: O(W) for a waiting job, W = waiting jobs; O(log D + k) for a delayed one, D =
+-- Time: O(W + H) for a waiting job, W = waiting jobs, H = its type's held jobs; O(log D + k) for a delayed one, D =
 -- delayed jobs, k = delayed jobs with the same RunAt.
 local id = ARGV[1]
 local rec = redis.call('HGET', KEYS[1], id)
@@ -32,7 +33,7 @@ if (tonumber(h[12]) or 0) > 0 then
   local tl, ul = tonumber(h[13]) or 0, tonumber(h[14]) or 0
   ukey = string.sub(body, tl + 1, tl + ul)
 end
-if ukey ~= ARGV[2] or (ukey ~= '' and #KEYS < 5) then
+if ukey ~= ARGV[2] or (ukey ~= '' and #KEYS < 6) then
   return 'stale'
 end
 if redis.call('ZSCORE', KEYS[2], id) then
@@ -40,7 +41,19 @@ if redis.call('ZSCORE', KEYS[2], id) then
 end
 if h[1] == 'w' then
   if redis.call('LREM', KEYS[3], 1, id) == 0 then
-    return 'busy'
+    -- not in the LIST: it may wait in its type's rate-limit lane
+    local ty = string.sub(body, 1, tonumber(h[13]) or 0)
+    local member = nil
+    for _, m in ipairs(redis.call('ZRANGEBYLEX', KEYS[5], '[' .. ty .. '\0', '[' .. ty .. '\1')) do
+      if string.sub(m, #ty + 12) == id then
+        member = m
+        break
+      end
+    end
+    if not member then
+      return 'busy'
+    end
+    redis.call('ZREM', KEYS[5], member)
   end
 elseif h[1] == 'd' then
   local member = nil
@@ -60,9 +73,9 @@ else
 end
 redis.call('HDEL', KEYS[1], id)
 if ukey ~= '' then
-  local holder = redis.call('GET', KEYS[5])
+  local holder = redis.call('GET', KEYS[6])
   if holder and string.sub(holder, 1, #id + 1) == id .. ':' then
-    redis.call('DEL', KEYS[5])
+    redis.call('DEL', KEYS[6])
   end
 end
 return 'ok'

@@ -7,12 +7,18 @@
 -- KEYS[5]  tier stats HASH (field p: paused)
 -- KEYS[6]  jobs HASH (id -> record)
 -- KEYS[7]  started HASH (id -> StartedAt of an active job)
+-- KEYS[8]  rate limits HASH (type -> "rate:periodMs:burst")
+-- KEYS[9]  rate state HASH (type -> GCRA theoretical arrival time, ms)
+-- KEYS[10] held ZSET: the rate-limit lanes, all scores 0, member type .. "\0" .. 10 hex
+--          digits of a sequence number .. id, so one type's held jobs sort together, in order
+-- KEYS[11] lanes ZSET (type -> when the lane's head may start, ms): types with held jobs
 --
 -- ARGV[1]  now (ms)
 -- ARGV[2]  limit: most jobs to claim, at least 1
 -- ARGV[3]  LeaseUntil for the claimed jobs (ms)
 -- ARGV[4]  cap: tier-wide cap on active jobs, 0 for none
 -- ARGV[5]  most delayed jobs to promote in this call, at least 1
+-- ARGV[6]  most jobs one call moves from the waiting LIST to the lanes
 --
 -- Due delayed jobs (RunAt <= now) become waiting first: their records get state w and their
 -- ids go to the back of the waiting LIST (an id without a record is dropped). A claimed job's
@@ -21,12 +27,23 @@
 -- while it is active. Its StartedAt is now, or one more than the previous run's StartedAt
 -- (record header field 4) when that is not earlier than now, so every run of a job has its
 -- own StartedAt (the fence of ack.lua); the caller computes the same from the record.
--- Returns {paused (0|1), NextRunAt (0: no delayed job), {id1, ...}, {record1, ...}}; a
--- record is false (and its id dropped, not claimed) when the id has no record. An error
--- reply when a limit is below 1.
+-- Rate limits: with no limit in the tier (KEYS[8] empty) the fetch is as above. Otherwise the
+-- ready lanes (score <= now) are served first, as many of each lane's oldest jobs as its
+-- GCRA allows now; then jobs popped from the waiting LIST are claimed unless their type is
+-- limited and either has a lane already (they queue behind it) or its GCRA allows no start
+-- now: such a job moves to its lane (the held ZSET) without being claimed, and the lane's
+-- score becomes the time its GCRA frees. GCRA per type: emission interval T = period/rate,
+-- tolerance tau = burst · T; a start at now is allowed when tat - tau <= now, and moves tat to
+-- max(tat, now) + T, so any window of one period sees at most rate + burst starts.
+-- Returns {paused (0|1), NextRunAt (0: no delayed job), {id1, ...}, {record1, ...},
+-- HeldUntil (the earliest lane score, 0: no lane), {type held back, ...}}; a record is false
+-- (and its id dropped, not claimed) when the id has no record. An error reply when a limit is
+-- below 1.
 -- Re-adds the marker when waiting jobs remain, so another blocked process wakes too.
 --
--- Time: O(limit + promoted · log D), D = delayed jobs. Needs Redis >= 6.2 (RPOP with count).
+-- Time: O(limit + promoted · log D), D = delayed jobs; with limits, O(L + (limit + moved) ·
+-- log H), L = limited types of the tier, H = held jobs, moved <= limit + ARGV[6] popped jobs
+-- moved to lanes. Needs Redis >= 6.2 (RPOP with count).
 local limit, promote = tonumber(ARGV[2]), tonumber(ARGV[5])
 if not limit or limit < 1 or not promote or promote < 1 then
   return redis.error_reply('ERR fetch: limit and promote batch must be at least 1')
@@ -74,11 +91,143 @@ end
 if n <= 0 then
   return {0, nextRunAt}
 end
-local ids = redis.call('RPOP', KEYS[1], n)
-if not ids then
-  return {0, nextRunAt}
+local limits = redis.call('HGETALL', KEYS[8])
+local plain = #limits == 0 and redis.call('ZCARD', KEYS[11]) == 0
+local ids, recs
+local heldUntil, deferred = 0, {}
+if plain then
+  ids = redis.call('RPOP', KEYS[1], n)
+  if not ids then
+    return {0, nextRunAt}
+  end
+  recs = records(KEYS[6], ids)
+  n = n - #ids
+else
+  local lim = {}
+  for i = 1, #limits, 2 do
+    local r, p, b = string.match(limits[i + 1], '^([^:]*):([^:]*):([^:]*)$')
+    local T = tonumber(p) / tonumber(r)
+    lim[limits[i]] = {T = T, tau = T * tonumber(b)}
+  end
+  local tats = {}
+  local function tat(ty)
+    if not tats[ty] then
+      tats[ty] = math.max(tonumber(redis.call('HGET', KEYS[9], ty)) or now, now)
+    end
+    return tats[ty]
+  end
+  -- allow returns how many starts (at most want) the GCRA of ty allows now, and takes them.
+  local function allow(ty, want)
+    local l, t = lim[ty], tat(ty)
+    local k = 0
+    if t - l.tau <= now then
+      k = math.min(want, math.floor((now + l.tau - t) / l.T) + 1)
+    end
+    tats[ty] = t + k * l.T
+    return k
+  end
+  local function freeAt(ty)
+    return math.max(tats[ty] - lim[ty].tau, now)
+  end
+  local held = {} -- type -> true when it has (or may have) a lane, false when it has none
+  local function laned(ty)
+    if held[ty] == nil then
+      held[ty] = redis.call('ZSCORE', KEYS[11], ty) ~= false
+    end
+    return held[ty]
+  end
+  ids = {}
+  local function hold(ty, id)
+    local q = redis.call('HINCRBY', KEYS[5], 'q', 1)
+    redis.call('ZADD', KEYS[10], 0, ty .. '\0' .. string.format('%010x', q) .. id)
+    held[ty] = true
+  end
+  -- Ready lanes first: their jobs became runnable before anything still in the LIST.
+  for _, ty in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', ARGV[1])) do
+    if n <= 0 then
+      break
+    end
+    local k = n
+    if lim[ty] then
+      k = allow(ty, n)
+    end
+    if k > 0 then
+      local ms = redis.call('ZRANGEBYLEX', KEYS[10], '[' .. ty .. '\0', '[' .. ty .. '\1', 'LIMIT', 0, k)
+      for i, m in ipairs(ms) do
+        ids[#ids + 1] = string.sub(m, #ty + 12)
+      end
+      call_all('ZREM', KEYS[10], ms)
+      n = n - #ms
+      if lim[ty] and #ms < k then
+        tats[ty] = tats[ty] - (k - #ms) * lim[ty].T -- give back what the lane did not use
+      end
+      if #ms < k then -- the lane is empty now: the type's next jobs face its GCRA alone
+        redis.call('ZREM', KEYS[11], ty)
+        held[ty] = false
+      else
+        held[ty] = true
+      end
+    else
+      held[ty] = true
+    end
+  end
+  -- Then the LIST, in order; a limited type with a lane, or no start left, joins its lane.
+  local moves = tonumber(ARGV[6])
+  while n > 0 do
+    local popped = redis.call('RPOP', KEYS[1], n)
+    if not popped then
+      break
+    end
+    local prs = records(KEYS[6], popped)
+    for i, id in ipairs(popped) do
+      local ty = nil
+      if prs[i] then
+        local h, body = head(prs[i], 16)
+        ty = string.sub(body, 1, tonumber(h[13]) or 0)
+      end
+      if ty and lim[ty] and (laned(ty) or allow(ty, 1) == 0) then
+        hold(ty, id)
+        deferred[ty] = true
+        moves = moves - 1
+      else
+        ids[#ids + 1] = id
+        n = n - 1
+      end
+    end
+    if moves <= 0 then
+      break
+    end
+  end
+  for ty in pairs(tats) do
+    redis.call('HSET', KEYS[9], ty, string.format('%.3f', tats[ty]))
+  end
+  -- Lane scores: the time each type with held jobs may start again; empty lanes go.
+  for ty, v in pairs(held) do
+    local any = {}
+    if v then
+      any = redis.call('ZRANGEBYLEX', KEYS[10], '[' .. ty .. '\0', '[' .. ty .. '\1', 'LIMIT', 0, 1)
+    end
+    if v and #any == 0 then
+      redis.call('ZREM', KEYS[11], ty)
+    elseif v and lim[ty] then
+      if not tats[ty] then
+        tat(ty)
+      end
+      redis.call('ZADD', KEYS[11], string.format('%.0f', math.ceil(freeAt(ty))), ty)
+    elseif v then
+      redis.call('ZADD', KEYS[11], 0, ty) -- a lane whose limit was removed drains at once
+    end
+  end
+  -- Lanes not yet free that the fetch had room for count as held back too.
+  if n > 0 then
+    for _, ty in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. ARGV[1], '+inf')) do
+      deferred[ty] = true
+    end
+  end
+  local first = redis.call('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
+  heldUntil = tonumber(first[2]) or 0
+  recs = records(KEYS[6], ids)
 end
-local recs = records(KEYS[6], ids)
 local started, active = {}, {}
 for i, id in ipairs(ids) do
   if recs[i] then
@@ -95,7 +244,15 @@ for i, id in ipairs(ids) do
 end
 call_all('HSET', KEYS[7], started)
 call_all('ZADD', KEYS[3], active)
-if #ids == n and redis.call('LLEN', KEYS[1]) > 0 then
+if n <= 0 and redis.call('LLEN', KEYS[1]) > 0 then
   redis.call('ZADD', KEYS[4], 0, 'm')
 end
-return {0, nextRunAt, ids, recs}
+if plain then
+  return {0, nextRunAt, ids, recs}
+end
+local dl = {}
+for ty in pairs(deferred) do
+  dl[#dl + 1] = ty
+end
+table.sort(dl)
+return {0, nextRunAt, ids, recs, heldUntil, dl}
