@@ -104,9 +104,14 @@ func postgresTestDSN(t *testing.T) string {
 }
 
 // openTest opens the DSN and closes the DB when the test ends.
+// testQueryTimeout bounds each call in the behaviour tests: far above DefaultQueryTimeout,
+// because a 20,000-row purge under -race on a loaded 2-core machine can take seconds, and
+// these tests check what calls do, not how fast (the timeout tests set their own).
+const testQueryTimeout = 60 * time.Second
+
 func openTest(t *testing.T, dsn string) *DB {
 	t.Helper()
-	db, err := Open(t.Context(), dsn)
+	db, err := OpenWith(t.Context(), dsn, Options{QueryTimeout: testQueryTimeout})
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dsn, err)
 	}
