@@ -92,3 +92,22 @@ func TestCrossOriginRefused(t *testing.T) {
 		t.Fatal("a same-origin pause did not pause BATCH")
 	}
 }
+
+// TestStoreDown checks the degraded state: with the store closed, every page says the store
+// is unreachable and the tiers table shows the error instead of counts.
+func TestStoreDown(t *testing.T) {
+	e := newEnv(t, "embedded+sqlite")
+	c := httpClient(t)
+	e.signIn(c)
+	if err := e.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, body := send(t, c, "GET", e.url+"/dashboard/", nil, nil)
+	if !strings.Contains(body, "Degraded: the store is unreachable") || !strings.Contains(body, `id="tiers-error"`) {
+		t.Errorf("store down: the page shows no degraded state:\n%s", body)
+	}
+	resp, body := send(t, c, "GET", e.url+"/dashboard/fragments/tiers", nil, map[string]string{"HX-Request": "true"})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "The store did not answer") {
+		t.Errorf("store down: the polled table answered %d without the error state", resp.StatusCode)
+	}
+}
