@@ -17,9 +17,10 @@ import (
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/admin"
+	"github.com/slaqhq/slaq/dashboard"
 )
 
-// Server is `slaq serve`: the admin API over a store, with health checks and, in
+// Server is `slaq serve`: the admin API and the dashboard over a store, with health checks and, in
 // development, workers running the built-in test handlers.
 type Server struct {
 	cfg     Config
@@ -56,6 +57,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	ccfg := cfg.ClientConfig()
 	ccfg.DeadLetters = b.DeadLetters
 	ccfg.Logger = log
+	history := dashboard.NewHistory(dashboard.HistoryOptions{})
+	ccfg.Observers = append(ccfg.Observers, history)
 	s.workers = cfg.Workers != nil && *cfg.Workers
 	if s.workers {
 		ccfg.Handler = devHandlers(log)
@@ -79,7 +82,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		b.Close()
 		return nil, err
 	}
+	dash, err := dashboard.New(dashboard.Options{Client: s.client, DeadLetters: b.DeadLetters, Tokens: tokens,
+		History: history})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.Handle(dashboard.DefaultPath, dash)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.DefaultPath, http.StatusFound))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("/", api)
@@ -87,7 +98,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's whole HTTP handler: /healthz, /readyz and the admin API.
+// Handler is the server's whole HTTP handler: /healthz, /readyz, the dashboard under
+// /dashboard/ (/ redirects there) and the admin API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Client is the server's slaq client.
@@ -182,6 +194,7 @@ func (s *Server) banner(out io.Writer, addr string) {
 	} else {
 		fmt.Fprintf(out, "  workers:      off (this server is the admin API; your application runs the workers)\n")
 	}
+	fmt.Fprintf(out, "  dashboard:    %s%s (sign in with the admin token)\n", url, dashboard.DefaultPath)
 	fmt.Fprintf(out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)
 	if s.cfg.Development() {
 		fmt.Fprintf(out, "                curl -X POST -H \"Authorization: Bearer %s\" %s/api/jobs/test/otp\n", token, url)
