@@ -158,10 +158,8 @@ func TestEnqueueTxCommitAndRollback(t *testing.T) {
 				committed = append(committed, pay(ctx, t, c, db, 5, true)...)
 			}
 			log.waitRan(t, committed, 10*time.Second)
-			o := newOutbox(t, db)
-			if n, err := o.Len(ctx); err != nil || n != 0 {
-				t.Fatalf("outbox holds %d rows (%v) after every committed job ran", n, err)
-			}
+			o := newOutbox(t, db) // a job may run before its row's delete commits
+			waitFor(t, 5*time.Second, "an empty outbox", func() bool { n, err := o.Len(ctx); return err == nil && n == 0 })
 			for _, id := range rolledBack {
 				if _, err := st.Get(ctx, id); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("rolled-back job %s: %v, want not found", id, err)
