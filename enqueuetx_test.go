@@ -3,7 +3,7 @@ package slaq_test
 import (
 	"context"
 	"database/sql"
-		"errors"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -254,4 +254,3 @@ func TestForwarderPostgresDown(t *testing.T) {
 	proxy.setUp(true)
 	log.waitRan(t, during, 15*time.Second)
 }
-
