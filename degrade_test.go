@@ -129,7 +129,7 @@ func TestRedisOutageSpool(t *testing.T) {
 					return
 				default:
 				}
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				id, err := c.Enqueue(cctx, "work", map[string]int{"p": p, "i": i})
 				cancel()
 				ackMu.Lock()
@@ -150,7 +150,7 @@ func TestRedisOutageSpool(t *testing.T) {
 	waitFor(t, 15*time.Second, "jobs spooled during the outage", func() bool { return c.DurableStats().Spooled > 100 })
 	<-time.After(time.Until(outage.Add(10 * time.Second))) // the outage lasts 10 s, by design
 	red.start()
-	waitFor(t, 20*time.Second, "the spool to drain", func() bool { return !c.Degraded() })
+	waitFor(t, 40*time.Second, "the spool to drain", func() bool { return !c.Degraded() })
 	close(stop)
 	wg.Wait()
 	if len(failures) > 0 {
