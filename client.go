@@ -40,6 +40,8 @@ type Client struct {
 
 	deferrals counters // rate-limit deferrals by job type (limit.go)
 
+	durable durableState // degradation and forwarding (degrade.go)
+
 	testSignals bool // set by tests (export_test.go): Start initialises the engine's test signals
 }
 
@@ -137,8 +139,10 @@ func (c *Client) Ping(ctx context.Context) error {
 		return err
 	}
 	if err := c.st.Ping(ctx); err != nil {
+		c.durable.storeDown.Store(true)
 		return fmt.Errorf("slaq: store: %w", err)
 	}
+	c.durable.storeDown.Store(false)
 	if p, ok := c.cfg.DeadLetters.(interface{ Ping(context.Context) error }); ok {
 		if err := p.Ping(ctx); err != nil {
 			return fmt.Errorf("slaq: dead-letter queue: %w", err)

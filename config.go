@@ -2,6 +2,8 @@ package slaq
 
 import (
 	"time"
+
+	"github.com/slaqhq/slaq/outbox"
 )
 
 // None, given to a setting whose zero value means "the default", means zero itself: no
@@ -143,6 +145,7 @@ type TypeConfig struct {
 	Backoff     time.Duration // default: the tier's; None: retry at once
 	Timeout     time.Duration // default: the tier's
 	Retention   time.Duration // how long completed jobs stay readable; default Config.Retention; None: delete on completion
+	Degrade     Degrade       // what Enqueue does when the store is unreachable; default Config.Degrade
 }
 
 // Config configures a [Client]. The zero value is usable: every field has a default.
@@ -236,6 +239,22 @@ type Config struct {
 	Clock Clock
 	// Logger receives the client's logs. Default slog.Default().
 	Logger Logger
+	// Outbox is the application's outbox (outbox.New on its database): EnqueueTx writes jobs
+	// into it within the caller's transaction, and Start forwards the committed ones into the
+	// store. Default: none (EnqueueTx fails). The client does not close it.
+	Outbox *outbox.Outbox
+	// Spool is the local spool (outbox.OpenSpool) that DegradeSpool writes to while the store
+	// is unreachable; Start forwards it. Default: none. The client does not close it.
+	Spool *outbox.Outbox
+	// Degrade is what Enqueue does when the store does not answer; TypeConfig.Degrade
+	// overrides it per job type. Default DegradeFail.
+	Degrade Degrade
+	// ForwardInterval is the forwarders' safety interval: a round even when no commit was
+	// signalled. Default DefaultForwardInterval.
+	ForwardInterval time.Duration
+	// ForwardBatch is the most jobs a forwarder moves per transaction. Default
+	// DefaultForwardBatch.
+	ForwardBatch int
 	// Name identifies this process to operators (it is stored as the lease owner).
 	// Default host name and pid.
 	Name string

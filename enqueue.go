@@ -55,13 +55,17 @@ func (c *Client) EnqueueBulk(ctx context.Context, reqs []Request) ([]string, err
 		}
 		jobs[i] = j
 	}
+	if ids, ok, err := c.spoolFirst(ctx, now, jobs); ok {
+		return ids, err // keeps spooled jobs in order: none overtakes them while the spool drains
+	}
 	res, err := c.st.Enqueue(ctx, ms(now), jobs)
 	if err != nil {
 		if errors.Is(err, store.ErrClosed) {
 			return nil, fmt.Errorf("slaq: enqueue: %w", err)
 		}
-		return nil, fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err)
+		return c.degrade(ctx, now, jobs, fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err))
 	}
+	c.durable.storeDown.Store(false)
 	ids := make([]string, len(res))
 	for i, r := range res {
 		ids[i] = r.ID

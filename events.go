@@ -29,12 +29,17 @@ const (
 	// EventRateLimited: a fetch held back runnable jobs of Job.Type in Job.Tier by the type's
 	// RateLimit (one per type per fetch); Job names only Type and Tier.
 	EventRateLimited = EventKind(engine.EventRateLimited)
+
+	EventSpooled   EventKind = 101 // written to the spool by Enqueue: the store did not answer
+	EventForwarded EventKind = 102 // moved from the outbox or the spool into the store
+	EventRanDirect EventKind = 103 // run in-process by Enqueue (DegradeDirect); RunTime, Error
 )
 
 var eventNames = map[EventKind]string{
 	EventEnqueued: "enqueued", EventStarted: "started", EventCompleted: "completed", EventRetried: "retried",
 	EventSnoozed: "snoozed", EventFailed: "failed", EventDeadLettered: "dead_lettered", EventSLABreach: "sla_breach",
 	EventReleased: "released", EventAbandoned: "abandoned", EventRateLimited: "rate_limited",
+	EventSpooled: "spooled", EventForwarded: "forwarded", EventRanDirect: "ran_direct",
 }
 
 // String returns the kind's name, e.g. "dead_lettered".
@@ -51,8 +56,8 @@ type Event struct {
 	At      time.Time     // when it happened
 	Job     *Job          // the job; observers must not change it
 	Pickup  time.Duration // EventStarted, EventSLABreach: time from runnable to started
-	RunTime time.Duration // EventCompleted, EventRetried, EventSnoozed, EventFailed, EventAbandoned
-	Error   string        // EventRetried, EventFailed, EventAbandoned; EventDeadLettered: the last error
+	RunTime time.Duration // EventCompleted, EventRetried, EventSnoozed, EventFailed, EventAbandoned, EventRanDirect
+	Error   string        // EventRetried, EventFailed, EventAbandoned, EventRanDirect, EventSpooled (the store's error); EventDeadLettered: the last error
 }
 
 // Observer receives job events. Observe is called on one goroutine per client, in the order

@@ -11,16 +11,14 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// Start begins working jobs with Config.Handler: one fetcher and worker pool per tier, the
+// Start begins working jobs with Config.Handler (with no Handler, it only forwards
+// Config.Outbox and Config.Spool into the store, and fails when neither is set): one fetcher and worker pool per tier, the
 // heartbeats, and the maintenance services (the rescuer, which first returns jobs whose
 // leases lapsed while no process ran them; the retention cleaner; the dead-letter mover when
-// Config.DeadLetters is set). It returns once everything runs. ctx bounds only Start's own
+// Config.DeadLetters is set; the forwarders of Config.Outbox and Config.Spool). It returns once everything runs. ctx bounds only Start's own
 // work (the start-up rescue): the client keeps working after ctx ends, until Stop. A client
 // can be started again after Stop.
 func (c *Client) Start(ctx context.Context) error {
-	if c.cfg.Handler == nil {
-		return errors.New("slaq: Start needs Config.Handler")
-	}
 	if err := checkCtx(ctx, "start"); err != nil {
 		return err
 	}
@@ -28,6 +26,9 @@ func (c *Client) Start(ctx context.Context) error {
 	defer c.mu.Unlock()
 	if c.maint != nil {
 		return errors.New("slaq: client already started")
+	}
+	if c.cfg.Handler == nil {
+		return c.startForwarding(ctx)
 	}
 	r := c.cfg
 	if err := c.applyRateLimits(ctx); err != nil {
@@ -62,6 +63,7 @@ func (c *Client) Start(ctx context.Context) error {
 	if mover != nil {
 		services = append(services, mover)
 	}
+	services = append(services, c.forwarders()...)
 	for i, s := range services {
 		if err := s.Start(ctx); err != nil {
 			for _, started := range services[:i] {
@@ -101,7 +103,10 @@ func (c *Client) Stop(ctx context.Context) error {
 	if services == nil {
 		return nil
 	}
-	err := e.Stop(ctx)
+	var err error
+	if e != nil { // nil when only forwarders run
+		err = e.Stop(ctx)
+	}
 	for _, s := range services {
 		s.Stop()
 	}

@@ -128,6 +128,7 @@ func (c Config) resolve() (*resolved, error) {
 			errs = append(errs, fmt.Errorf("%s is %d: want a positive value or 0 for the default", name, v))
 		}
 	}
+	r.resolveDurable(&errs)
 	r.clock = service.FromNower(c.Clock)
 	r.log = c.Logger
 	if r.log == nil {

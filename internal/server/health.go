@@ -21,6 +21,8 @@ type readiness struct {
 	Status      string `json:"status"` // "ready", "degraded" (a dependency does not answer) or "stopping"
 	Store       check  `json:"store"`
 	DeadLetters check  `json:"dead_letters"`
+	// Degraded: the client's latest store call failed or its spool holds jobs (Client.Degraded).
+	Degraded bool `json:"degraded"`
 }
 
 // healthz answers 200 while the process is up, even while it stops.
@@ -35,6 +37,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	var out readiness
 	out.Store = probe(r.Context(), s.backend.Store.Ping)
 	out.DeadLetters = probe(r.Context(), s.backend.DeadLetters.Ping)
+	out.Degraded = s.client.Degraded() || !out.Store.OK
 	status := http.StatusOK
 	out.Status = "ready"
 	switch {
