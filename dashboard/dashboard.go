@@ -54,10 +54,11 @@ type Schedule struct {
 
 // RateLimit is one job type's rate limit as the config page shows it.
 type RateLimit struct {
-	Type    string  // the job type, e.g. "send_email"
-	Limit   string  // the limit for people, e.g. "50/min"
-	Current float64 // jobs started in the current period
-	Held    int64   // jobs waiting for the limit now; -1: unknown
+	Type     string // the job type, e.g. "send_email"
+	Tier     string // the tier the limit applies in, e.g. "MEDIUM"
+	Limit    string // the limit for people, e.g. "50/1m0s (+5 burst)"
+	NextFree string // when the next start is free, e.g. "now" or "in 1.2s"
+	Deferred uint64 // fetches of this process the limit held back since start
 }
 
 // Options configure a [Handler]. Client and at least one token are required.

@@ -89,7 +89,7 @@ type Config struct {
 // JobType is a job type declared in the config file.
 type JobType struct {
 	slaq.TypeConfig
-	RateLimit *RateLimit // optional; enforced once rate limits land
+	RateLimit *RateLimit // optional: enforced in the store's fetch, shared by every process
 }
 
 // RateLimit is at most Limit jobs per Per, with Burst extra at once.
@@ -251,6 +251,12 @@ func (c *Config) ClientConfig() slaq.Config {
 		cfg.Types = make(map[string]slaq.TypeConfig, len(c.Types))
 		for name, t := range c.Types {
 			cfg.Types[name] = t.TypeConfig
+			if rl := t.RateLimit; rl != nil {
+				if cfg.RateLimits == nil {
+					cfg.RateLimits = make(map[string]slaq.RateLimit)
+				}
+				cfg.RateLimits[name] = slaq.RateLimit{Rate: rl.Limit, Per: rl.Per, Burst: rl.Burst, Tier: t.Tier}
+			}
 		}
 	}
 	return cfg

@@ -125,6 +125,9 @@ func TestConfigFile(t *testing.T) {
 	if cc.Types["send_email"].MaxAttempts != 3 || cc.Tiers[slaq.Critical].Workers != 30 {
 		t.Errorf("client config: %+v", cc)
 	}
+	if rl := cc.RateLimits["webhook_cryptomus"]; rl.Rate != 100 || rl.Per != time.Minute || rl.Burst != 10 || rl.Tier != slaq.High {
+		t.Errorf("rate limits reach the client config: %+v", cc.RateLimits)
+	}
 	if _, err := slaq.New(nil, cc); err == nil {
 		t.Error("want the nil-store error, to prove the config itself resolves") // slaq.New checks the store first
 	}

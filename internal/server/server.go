@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	dash, err := dashboard.New(dashboard.Options{Client: s.client, DeadLetters: b.DeadLetters, Tokens: tokens,
-		History: history})
+		History: history, RateLimits: dashboardRateLimits(s.client)})
 	if err != nil {
 		b.Close()
 		return nil, err
