@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -185,6 +186,20 @@ func TestCLIDirect(t *testing.T) {
 	out := must(t, append([]string{"migrate"}, base...)...)
 	if !strings.Contains(out, filepath.Join(dir, "slaq.db")) || !strings.Contains(out, "dead-letters.db") {
 		t.Errorf("migrate: %s", out)
+	}
+	// --outbox creates the outbox table in an application database.
+	app := filepath.Join(dir, "app.db")
+	if out := must(t, append([]string{"migrate", "--outbox", app}, base...)...); !strings.Contains(out, "outbox:") {
+		t.Errorf("migrate --outbox: %s", out)
+	}
+	db, err := sql.Open("sqlite", app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM slaq_outbox`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("slaq_outbox after migrate --outbox: %d rows, %v", n, err)
 	}
 	operate(t, base, filepath.Join(dir, "dead-letters.db"))
 }
