@@ -107,6 +107,17 @@ type Store interface {
 	// and says how many it deleted of each kind. Running totals in Counts are unchanged.
 	Clean(ctx context.Context, req CleanRequest) (CleanResult, error)
 
+	// Once claims the single slot named key for ttlMs: it returns true for exactly one caller
+	// per key (across every process sharing the store) until ttlMs has passed since the
+	// winning claim, and false for every other caller meanwhile; once ttlMs has passed the
+	// next caller wins again. It is what lets replicas do a thing once per window without a
+	// leader (an alert per window, one purge round, cron bookkeeping). now is the caller's
+	// clock; the embedded store measures the ttl on it, the Redis store on the server's clock
+	// (see each store's doc). Keys share one namespace per store, apart from jobs' unique
+	// keys; callers scope them by purpose ("alert:...", "purge:..."). An empty key or a ttlMs
+	// below 1 is an error.
+	Once(ctx context.Context, key string, now, ttlMs int64) (won bool, err error)
+
 	// Ping checks that the store answers, e.g. for health checks and to notice recovery.
 	Ping(ctx context.Context) error
 

@@ -32,6 +32,15 @@
 //	{slaq:1}:t        HASH   the tier's active jobs: id -> StartedAt (ms)
 //	{slaq:1}:u:<key>  STRING a unique key: "<holder id>:<expiry ms>", with PX = UniqueTTLMs
 //
+// and, outside the tiers:
+//
+//	slaq:once:<key>   STRING a [Store.Once] slot: the winner's now (ms), with PX = its ttl
+//
+// A Once slot names no tier: it is claimed with one SET NX PX (a single command, atomic by
+// itself, so no script), and Redis drops it when the ttl has passed on the server's clock (the
+// now given to Once is only recorded). Its name has no hash tag of the store's, so its Cluster
+// slot is that of the whole name, or of a {tag} the caller's key contains.
+//
 // A job id's first character is its tier digit ([store.TierOfID]), so a job's tier, and so
 // its keys, follow from its id alone: Ack, Get and Cancel take no tier.
 //

@@ -60,7 +60,9 @@
 // slaq_tiers holds one row per tier with the pause flag, the counts, and the numbers of
 // completed and failed jobs still kept, all updated in the same transactions as the jobs, so
 // [Store.Counts] never scans and retention by count finds the jobs beyond its limit without
-// counting them; slaq_unique maps each (tier, unique key) to its holder until it expires. The
+// counting them; slaq_unique maps each (tier, unique key) to its holder until it expires;
+// slaq_once holds each [Store.Once] slot's expiry (the winner's now + ttl), claimed by one
+// upsert that takes over only a lapsed row. The
 // schema is created and upgraded on [Open] by embedded goose migrations recorded in the table
 // slaq_store_version, so other packages may keep their own goose-managed tables in the same
 // file.

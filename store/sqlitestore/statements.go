@@ -49,6 +49,8 @@ type statements struct {
 	cancel, jobState, releaseUnique *sql.Stmt
 	// pause.go
 	setPaused *sql.Stmt
+	// once.go
+	once *sql.Stmt
 	// read.go and open.go (reader pool)
 	get, counts, ping *sql.Stmt
 	list              [len(listOrders)]*sql.Stmt
@@ -83,6 +85,7 @@ func (st *statements) prepare(ctx context.Context, w, r *sql.DB) error {
 	st.cleanCompletedAge, st.cleanFailedAge, st.cleanUnique = p(w, sqlCleanCompletedAge), p(w, sqlCleanFailedAge), p(w, sqlCleanUnique)
 	st.cancel, st.jobState, st.releaseUnique = p(w, sqlCancel), p(w, sqlJobState), p(w, sqlReleaseUnique)
 	st.setPaused = p(w, sqlSetPaused)
+	st.once = p(w, sqlOnce)
 	st.get, st.counts, st.ping = p(r, sqlGet), p(r, sqlCounts), p(r, sqlTierCount)
 	for i, o := range listOrders {
 		st.list[i] = p(r, o.query())

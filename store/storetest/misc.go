@@ -104,6 +104,7 @@ func runMisc(t *testing.T, open func(t *testing.T) store.Store) {
 				return err
 			}},
 			{"Ping", func(ctx context.Context) error { return s.Ping(ctx) }},
+			{"Once", func(ctx context.Context) error { _, err := s.Once(ctx, "k", Base, 1000); return err }},
 		}
 		for _, c := range calls {
 			wantErrIs(t, c.name+" after Close", c.call(t.Context()), store.ErrClosed)

@@ -14,6 +14,12 @@ import (
 // shared does not call it.
 func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Helper()
+	t.Run("OnceAcrossHandles", func(t *testing.T) {
+		t.Parallel()
+		a, b := open(t)
+		runOnceShared(t, a, b)
+	})
+
 	t.Run("DeleteFailedExactlyOnce", func(t *testing.T) {
 		t.Parallel()
 		a, b := open(t)

@@ -16,7 +16,8 @@
 // Redis) also calls [RunShared] with a function that opens two handles on one fresh backend.
 //
 // Every check injects time through the "now" arguments, starting from [Base], and never reads
-// the wall clock, except the checks of Wait, which measure that it returns promptly. No check
+// the wall clock, except the checks of Wait, which measure that it returns promptly, and the
+// shared check of Once, whose ttl the Redis store measures on the server's clock. No check
 // sleeps to wait for a result: each waits on the result itself, with a deadline. The checks
 // follow the wording of the [store.Store] contract, not one store's habits: where the
 // contract leaves a choice open (the order of jobs with equal RunAt, which expired jobs a
@@ -63,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancel", runCancel},
 		{"Wait", runWait},
 		{"Misc", runMisc},
+		{"Once", runOnce},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
