@@ -12,24 +12,28 @@ import (
 )
 
 // BenchmarkW1Ratio runs W1 (50,000 jobs enqueued in bulk, then drained by 50 MEDIUM workers on
-// Redis) with the event stream and the exporter off and on, alternating, and reports both
-// rates and their ratio from one run:
+// Redis) with the event stream off, with a no-op observer, and with the exporter, alternating,
+// and reports the rates and ratios from one run:
 //
 //	go test -run '^$' -bench W1Ratio -benchtime 1x ./prom
 func BenchmarkW1Ratio(b *testing.B) {
 	for b.Loop() {
-		var off, on float64
+		var off, noop, on float64
 		for range 3 { // alternate, keep each side's best
-			off = max(off, w1(b, false))
-			on = max(on, w1(b, true))
+			off = max(off, w1(b, 0))
+			noop = max(noop, w1(b, 1))
+			on = max(on, w1(b, 2))
 		}
 		b.ReportMetric(off, "off_jobs/s")
+		b.ReportMetric(noop/off, "noop-observer/off")
 		b.ReportMetric(on, "on_jobs/s")
 		b.ReportMetric(on/off, "on/off")
 	}
 }
 
-func w1(b *testing.B, observe bool) float64 {
+// w1 runs W1 with no observer (mode 0), a no-op observer (1: the event stream alone) or the
+// exporter (2).
+func w1(b *testing.B, mode int) float64 {
 	const n = 50_000
 	ctx := context.Background()
 	var left atomic.Int64
@@ -46,7 +50,10 @@ func w1(b *testing.B, observe bool) float64 {
 	})
 	cfg := slaq.Config{Handler: mux, Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Medium: {Workers: 50, MaxWorkers: 50}}}
 	var exp *prom.Exporter
-	if observe {
+	switch mode {
+	case 1:
+		cfg.Observers = []slaq.Observer{slaq.ObserverFunc(func(slaq.Event) {})}
+	case 2:
 		exp = prom.New(prom.Options{})
 		cfg.Observers = []slaq.Observer{exp}
 	}
