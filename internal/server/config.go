@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slaqhq/slaq"
+	"github.com/slaqhq/slaq/httptarget"
 )
 
 // Defaults of [Config]; each applies when its setting is given nowhere.
@@ -89,7 +90,8 @@ type Config struct {
 // JobType is a job type declared in the config file.
 type JobType struct {
 	slaq.TypeConfig
-	RateLimit *RateLimit // optional: enforced in the store's fetch, shared by every process
+	RateLimit *RateLimit         // optional: enforced in the store's fetch, shared by every process
+	Target    *httptarget.Target // optional: the type's work is a signed POST to this URL
 }
 
 // RateLimit is at most Limit jobs per Per, with Burst extra at once.
@@ -224,6 +226,9 @@ func (c *Config) Resolve() error {
 	}
 	if c.Workers == nil {
 		w := c.Development()
+		for _, t := range c.Types {
+			w = w || t.Target != nil // the server is the worker of its HTTP targets
+		}
 		c.Workers = &w
 	}
 	if c.ShutdownGrace < 0 || c.DrainDelay < 0 {

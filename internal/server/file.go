@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slaqhq/slaq"
+	"github.com/slaqhq/slaq/httptarget"
 )
 
 // fileConfig is the YAML config file. Every field is optional. Example:
@@ -27,6 +28,7 @@ import (
 //	  CRITICAL: {workers: 20, attempts: 5, timeout: 30s, sla: 1s}
 //	job_types:
 //	  send_email: {tier: MEDIUM, attempts: 3, timeout: 1m, rate_limit: {limit: 50, per: 1m}}
+//	  charge_card: {tier: HIGH, url: "https://app.internal/jobs/charge", secret_env: CHARGE_SECRET}
 //	schedules:
 //	  - {name: cleanup, cron: "0 2 * * *", type: cleanup, tier: BATCH}
 type fileConfig struct {
@@ -60,11 +62,14 @@ type tierFile struct {
 }
 
 type jobTypeFile struct {
-	Tier      tierName       `yaml:"tier"`
-	Attempts  int            `yaml:"attempts"`
-	Backoff   duration       `yaml:"backoff"`
-	Timeout   duration       `yaml:"timeout"`
-	RateLimit *rateLimitFile `yaml:"rate_limit"`
+	Tier        tierName       `yaml:"tier"`
+	Attempts    int            `yaml:"attempts"`
+	Backoff     duration       `yaml:"backoff"`
+	Timeout     duration       `yaml:"timeout"`
+	RateLimit   *rateLimitFile `yaml:"rate_limit"`
+	URL         string         `yaml:"url"`          // an HTTP target: POST each run here
+	SecretEnv   string         `yaml:"secret_env"`   // the environment variable holding its signing secret
+	HTTPTimeout duration       `yaml:"http_timeout"` // default httptarget.DefaultTimeout
 }
 
 type rateLimitFile struct {
@@ -274,6 +279,16 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 				return at("job type %s: rate_limit needs limit >= 1 and per > 0 (e.g. {limit: 100, per: 1m})", append(path, "rate_limit"), name)
 			}
 			t.RateLimit = &RateLimit{Limit: rl.Limit, Per: time.Duration(rl.Per), Burst: rl.Burst}
+		}
+		if jt.URL != "" {
+			secret := os.Getenv(jt.SecretEnv)
+			if jt.SecretEnv == "" || secret == "" {
+				return at("job type %s: url needs secret_env naming a set environment variable with the signing secret", append(path, "url"), name)
+			}
+			t.Target = &httptarget.Target{URL: jt.URL, Secret: []byte(secret), Timeout: time.Duration(jt.HTTPTimeout)}
+			if _, err := httptarget.New(*t.Target, httptarget.Options{}); err != nil {
+				return at("job type %s: %v", append(path, "url"), name, err)
+			}
 		}
 		if c.Types == nil {
 			c.Types = make(map[string]JobType)

@@ -31,6 +31,7 @@ type Server struct {
 	token   string // the generated development token, "" when tokens were given
 	workers bool
 
+	ops      *ops
 	stopping atomic.Bool
 }
 
@@ -61,12 +62,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	ccfg.Observers = append(ccfg.Observers, history)
 	s.workers = cfg.Workers != nil && *cfg.Workers
 	if s.workers {
-		ccfg.Handler = devHandlers(log)
+		mux := devHandlers(log)
+		if err := registerTargets(mux, cfg.Types); err != nil {
+			b.Close()
+			return nil, err
+		}
+		ccfg.Handler = mux
 	}
+	ops, err := newOps(cfg, b, log)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	s.ops = ops
+	ccfg.Observers = ops.observers()
 	if s.client, err = slaq.New(b.Store, ccfg); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("client: %w", err)
 	}
+	ops.metrics.Watch(s.client)
 	var types []string
 	if len(cfg.Types) > 0 {
 		for name := range cfg.Types {
@@ -93,13 +107,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.DefaultPath, http.StatusFound))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", ops.metrics.Handler())
 	mux.Handle("/", api)
 	s.handler = mux
 	return s, nil
 }
 
-// Handler is the server's whole HTTP handler: /healthz, /readyz, the dashboard under
-// /dashboard/ (/ redirects there) and the admin API.
+// Handler is the server's whole HTTP handler: /healthz, /readyz, /metrics, the dashboard
+// under /dashboard/ (/ redirects there) and the admin API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Client is the server's slaq client.
@@ -109,7 +124,9 @@ func (s *Server) Client() *slaq.Client { return s.client }
 func (s *Server) Backend() *Backend { return s.backend }
 
 // Close releases the store and the dead-letter queue; Run does it on its way out.
-func (s *Server) Close() error { return s.backend.Close() }
+func (s *Server) Close() error {
+	return errors.Join(s.ops.alerts.Close(context.Background()), s.backend.Close())
+}
 
 // Run listens on the configured address, prints where it listens and where its data lives to
 // out, serves until ctx is done, then shuts down gracefully: readiness turns false at once,
@@ -161,6 +178,9 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 		if err := s.client.Stop(grace); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
+	}
+	if err := s.ops.alerts.Close(grace); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
