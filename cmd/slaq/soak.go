@@ -30,6 +30,8 @@ panic --panic of attempts (retried at once, dead-lettered into an SQLite file wh
 and checks that enqueued = completed + dead-lettered, that every exhausted job has one
 dead-letter row, that nothing completed twice and that the store is empty afterwards. It exits
 1 when a count does not reconcile. On Redis it uses keys under --prefix only and deletes none.`,
+		Example: `  slaq bench soak --jobs 200000                 # on Redis at 127.0.0.1:6379
+  slaq bench soak --store embedded --jobs 20000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
