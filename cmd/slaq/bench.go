@@ -85,6 +85,7 @@ Variants: w1 bulk|single, w2 default, w3 tiers|elastic, w4 default, w5 default.`
 	fl.BoolVar(&f.child, benchChildFlag, false, "run one run in this process and print its result as JSON")
 	_ = fl.MarkHidden(benchChildFlag)
 	_ = cmd.MarkFlagRequired("store")
+	cmd.AddCommand(newBenchSoakCmd())
 	return cmd
 }
 
