@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/dlq"
+	"github.com/slaqhq/slaq/internal/testenv"
 	"github.com/slaqhq/slaq/store"
 )
 
@@ -187,9 +186,9 @@ func TestDeadLetterMoveIsIdempotent(t *testing.T) {
 func TestDeadLetterWaitsForTheDatabase(t *testing.T) {
 	t.Parallel()
 	eachStore(t, func(t *testing.T, open func(*testing.T) store.Store) {
-		proxy := newSwitchProxy(t, "127.0.0.1:5432")
-		dead := openDLQ(t, pgSchema(t, proxy.addr()))
-		proxy.setUp(false)
+		proxy := testenv.NewProxy(t, "127.0.0.1:5432")
+		dead := openDLQ(t, pgSchema(t, proxy.Addr()))
+		proxy.SetUp(false)
 		st := open(t)
 		mux := slaq.NewServeMux()
 		mux.HandleFunc("send_bulk_emails", func(ctx context.Context, j *slaq.Job) error {
@@ -206,11 +205,11 @@ func TestDeadLetterWaitsForTheDatabase(t *testing.T) {
 			return err == nil && j.State == store.StateFailed
 		})
 		// The mover has tried and failed at least once by the time a refused connection is seen.
-		waitFor(t, 10*time.Second, "the mover to try the database", func() bool { return proxy.refused() > 0 })
+		waitFor(t, 10*time.Second, "the mover to try the database", func() bool { return proxy.Refused() > 0 })
 		if j, err := st.Get(ctx, id); err != nil || j.State != store.StateFailed {
 			t.Fatalf("while the database is down the job must wait in the store: %+v, %v", j, err)
 		}
-		proxy.setUp(true)
+		proxy.SetUp(true)
 		waitFor(t, 15*time.Second, "the job to move once the database is back", func() bool {
 			_, err := st.Get(ctx, id)
 			return errors.Is(err, store.ErrNotFound)
@@ -221,94 +220,12 @@ func TestDeadLetterWaitsForTheDatabase(t *testing.T) {
 	})
 }
 
-// switchProxy forwards TCP connections to a target while up; while down it refuses them and
-// has cut every open one, as a database that went away would.
-type switchProxy struct {
-	ln     net.Listener
-	target string
-
-	mu      sync.Mutex
-	up      bool
-	conns   map[net.Conn]struct{}
-	refusal int
-}
-
-func newSwitchProxy(t *testing.T, target string) *switchProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &switchProxy{ln: ln, target: target, up: true, conns: make(map[net.Conn]struct{})}
-	t.Cleanup(func() { _ = ln.Close(); p.setUp(false) })
-	go p.serve()
-	return p
-}
-
-func (p *switchProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *switchProxy) refused() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.refusal
-}
-
-func (p *switchProxy) setUp(up bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.up = up
-	if !up {
-		for c := range p.conns {
-			_ = c.Close()
-		}
-		clear(p.conns)
-	}
-}
-
-func (p *switchProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if !p.up {
-			p.refusal++
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		p.mu.Unlock()
-		go p.forward(c)
-	}
-}
-
-func (p *switchProxy) forward(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		_ = c.Close()
-		return
-	}
-	p.mu.Lock()
-	if !p.up {
-		p.mu.Unlock()
-		_ = c.Close()
-		_ = up.Close()
-		return
-	}
-	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-	p.mu.Unlock()
-	go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-	_, _ = io.Copy(c, up)
-	_ = c.Close()
-}
-
 // Client.Job reports a dead-letter database that does not answer as an error, never as
 // "not found": an operator must not be told a job does not exist while PostgreSQL is down.
 func TestJobLookupDuringDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	proxy := newSwitchProxy(t, "127.0.0.1:5432")
-	dead := openDLQ(t, pgSchema(t, proxy.addr()))
+	proxy := testenv.NewProxy(t, "127.0.0.1:5432")
+	dead := openDLQ(t, pgSchema(t, proxy.Addr()))
 	c := newClient(t, openEmbedded(t), slaq.Config{DeadLetters: dead})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -316,7 +233,7 @@ func TestJobLookupDuringDatabaseOutage(t *testing.T) {
 	if _, err := c.Job(ctx, missing); !errors.Is(err, slaq.ErrNotFound) {
 		t.Fatalf("with the database up: err = %v, want ErrNotFound", err)
 	}
-	proxy.setUp(false)
+	proxy.SetUp(false)
 	_, err := c.Job(ctx, missing)
 	if err == nil || errors.Is(err, slaq.ErrNotFound) {
 		t.Fatalf("with the database down: err = %v, want an error that is not ErrNotFound", err)

@@ -14,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 
 	"github.com/slaqhq/slaq"
+	"github.com/slaqhq/slaq/internal/testenv"
 	"github.com/slaqhq/slaq/outbox"
 	"github.com/slaqhq/slaq/store"
 )
@@ -234,23 +235,23 @@ func TestTwoForwardersOnePostgresOutbox(t *testing.T) {
 // them and refuses new ones): the jobs committed meanwhile run once it is back, each once.
 func TestForwarderPostgresDown(t *testing.T) {
 	t.Parallel()
-	proxy := newSwitchProxy(t, "127.0.0.1:5432")
-	viaProxy := pgSchema(t, proxy.addr())
+	proxy := testenv.NewProxy(t, "127.0.0.1:5432")
+	viaProxy := pgSchema(t, proxy.Addr())
 	fdb := openSQL(t, "pgx", viaProxy)
 	log := newRunLog()
 	c := newClient(t, openRedis(t), slaq.Config{Handler: log.handler(), Outbox: newOutbox(t, fdb),
 		StoreRetryMin: 20 * time.Millisecond, StoreRetryMax: 200 * time.Millisecond})
 	ctx := context.Background()
 	// the inserting application reaches PostgreSQL directly
-	app := openSQL(t, "pgx", strings.Replace(viaProxy, proxy.addr(), "127.0.0.1:5432", 1))
+	app := openSQL(t, "pgx", strings.Replace(viaProxy, proxy.Addr(), "127.0.0.1:5432", 1))
 	before := pay(ctx, t, c, app, 20, true)
 	log.waitRan(t, before, 10*time.Second)
-	proxy.setUp(false)
+	proxy.SetUp(false)
 	during := pay(ctx, t, c, app, 50, true)
-	waitFor(t, 10*time.Second, "the forwarder to try PostgreSQL while it is down", func() bool { return proxy.refused() >= 2 })
+	waitFor(t, 10*time.Second, "the forwarder to try PostgreSQL while it is down", func() bool { return proxy.Refused() >= 2 })
 	if n := log.count(during[0]); n != 0 {
 		t.Fatalf("a job committed while the forwarder's PostgreSQL was down ran %d times", n)
 	}
-	proxy.setUp(true)
+	proxy.SetUp(true)
 	log.waitRan(t, during, 15*time.Second)
 }

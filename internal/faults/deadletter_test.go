@@ -23,8 +23,8 @@ import (
 func TestDeadLetterDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	const n = 300
-	px := newProxy(t, "127.0.0.1:5432")
-	dead := testenv.OpenDLQ(t, pgDSN(t, px.addr()))
+	px := testenv.NewProxy(t, "127.0.0.1:5432")
+	dead := testenv.OpenDLQ(t, pgDSN(t, px.Addr()))
 	st := testenv.RedisStore(t)
 	var (
 		mu    sync.Mutex
@@ -73,14 +73,14 @@ func TestDeadLetterDatabaseOutage(t *testing.T) {
 		return k
 	}
 	testenv.PollUntil(t, time.Minute, "the first tenth dead-lettered", func() bool { return rows() >= n/10 })
-	px.setUp(false) // while the first third is still moving
+	px.SetUp(false) // while the first third is still moving
 	enqueue(n - n/3)
 	testenv.PollUntil(t, time.Minute, "every job to fail while the database is down", func() bool {
 		m, err := c.Metrics(ctx)
 		return err == nil && m["HIGH"].Waiting+m["HIGH"].Active == 0
 	})
-	testenv.PollUntil(t, time.Minute, "the mover to try the database", func() bool { return px.refused() > 0 })
-	px.setUp(true)
+	testenv.PollUntil(t, time.Minute, "the mover to try the database", func() bool { return px.Refused() > 0 })
+	px.SetUp(true)
 	back := time.Now()
 	testenv.PollUntil(t, time.Minute, "every dead letter written", func() bool { return rows() == n })
 	recovered := time.Since(back)
@@ -102,7 +102,7 @@ func TestDeadLetterDatabaseOutage(t *testing.T) {
 		dup += int(r) - n
 	}
 	summary.Add(faults.Row{Scenario: "postgres cut while dead-lettering", Jobs: n, Lost: lost, Duplicated: dup, Recovery: recovered,
-		Note: fmt.Sprintf("database back → all %d rows; %d connections refused while down", n, px.refused())})
+		Note: fmt.Sprintf("database back → all %d rows; %d connections refused while down", n, px.Refused())})
 	if lost > 0 || dup > 0 {
 		t.Errorf("%d dead letters lost, %d duplicated (rows or events)", lost, dup)
 	}
