@@ -113,7 +113,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.sql.Close()
 		return nil, fmt.Errorf("dlq: connect to %s: %w", db.where, err)
 	}
-	if err := migrate(ctx, db.sql, b); err != nil {
+	if err := migrateDB(ctx, db.sql, b); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("dlq: migrate %s: %w", db.where, err)
 	}
