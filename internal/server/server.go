@@ -32,6 +32,7 @@ type Server struct {
 	workers bool
 
 	ops      *ops
+	history  *dashboard.History // the dashboard's charts, fed by the job events
 	stopping atomic.Bool
 }
 
@@ -59,6 +60,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	ccfg.DeadLetters = b.DeadLetters
 	ccfg.Logger = log
 	history := dashboard.NewHistory(dashboard.HistoryOptions{})
+	s.history = history
 	ccfg.Observers = append(ccfg.Observers, history)
 	s.workers = cfg.Workers != nil && *cfg.Workers
 	if s.workers {
@@ -75,7 +77,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.ops = ops
-	ccfg.Observers = ops.observers()
+	ccfg.Observers = append(ccfg.Observers, ops.observers()...)
 	if s.client, err = slaq.New(b.Store, ccfg); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("client: %w", err)
