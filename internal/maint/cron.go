@@ -84,7 +84,8 @@ func NewCron(cfg CronConfig) *Cron {
 }
 
 // Start sets every entry's starting point (now: ticks before it are missed, and a CatchUp
-// entry looks back over its Window) and starts the loop.
+// entry looks back over its Window) and starts the loop, which runs until Stop (ctx only
+// carries values).
 func (c *Cron) Start(ctx context.Context) error {
 	now := c.clock.Now()
 	for i, e := range c.cfg.Entries {
@@ -93,7 +94,7 @@ func (c *Cron) Start(ctx context.Context) error {
 			c.state[i].done = now.Add(-c.allowed(e))
 		}
 	}
-	return c.loop.Start(ctx, c.run)
+	return c.loop.Start(context.WithoutCancel(ctx), c.run)
 }
 
 // allowed is how late a tick of e may fire.
