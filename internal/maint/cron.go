@@ -121,7 +121,7 @@ func (c *Cron) run(ctx context.Context) {
 			<-ctx.Done() // no entry ticks again
 			return
 		}
-		if !service.Sleep(ctx, c.clock, wake.Sub(c.clock.Now())) {
+		if !service.SleepUntil(ctx, c.clock, wake) {
 			return
 		}
 	}
