@@ -99,6 +99,14 @@ func (c *Client) SubmitBulk(ctx context.Context, reqs []Request) ([]Submitted, e
 		}
 		jobs[i] = j
 	}
+	return c.enqueueJobs(ctx, now, jobs, true)
+}
+
+// enqueueJobs stores built jobs, or applies their degradation policy when the store does not
+// answer (DegradeDirect only when direct is set; otherwise the store's error is returned). It
+// emits EventEnqueued for every job stored. With DegradeDirect, both results and an error
+// may come back (the jobs ran, some failed).
+func (c *Client) enqueueJobs(ctx context.Context, now time.Time, jobs []*Job, direct bool) ([]Submitted, error) {
 	if ids, ok, err := c.spoolFirst(ctx, now, jobs); ok {
 		return degraded(jobs, ids, true), err // keeps spooled jobs in order: none overtakes them while the spool drains
 	}
@@ -108,9 +116,13 @@ func (c *Client) SubmitBulk(ctx context.Context, reqs []Request) ([]Submitted, e
 			return nil, fmt.Errorf("slaq: enqueue: %w", err)
 		}
 		cause := fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err)
-		spool := c.policy(jobs) == DegradeSpool
+		policy := c.policy(jobs)
+		if !direct && policy == DegradeDirect {
+			c.durable.storeDown.Store(true)
+			return nil, cause
+		}
 		ids, err := c.degrade(ctx, now, jobs, cause)
-		return degraded(jobs, ids, spool), err
+		return degraded(jobs, ids, policy == DegradeSpool), err
 	}
 	c.durable.storeDown.Store(false)
 	subs := make([]Submitted, len(res))
