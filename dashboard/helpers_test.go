@@ -31,14 +31,15 @@ type env struct {
 	st     store.Store
 	dead   *dlq.DB
 	client *slaq.Client
+	dash   *dashboard.Handler
 	url    string   // the server's root, e.g. http://127.0.0.1:40000
 	failed sync.Map // ids of "flaky" jobs that failed once
 }
 
 // newEnv starts a client on backend with handlers "ok" (succeeds after a few ms) and
 // "flaky" (fails permanently on its first run, succeeds after), and a dashboard at
-// /dashboard/.
-func newEnv(t *testing.T, backend string) *env {
+// /dashboard/. adjust, if given, changes the client's configuration.
+func newEnv(t *testing.T, backend string, adjust ...func(*slaq.Config)) *env {
 	t.Helper()
 	e := &env{t: t}
 	switch backend {
@@ -64,8 +65,11 @@ func newEnv(t *testing.T, backend string) *env {
 		return nil
 	})
 	history := dashboard.NewHistory(dashboard.HistoryOptions{Window: 2 * time.Minute, Step: 2 * time.Second})
-	client, err := slaq.New(e.st, slaq.Config{Handler: mux, DeadLetters: e.dead,
-		Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second})
+	cfg := slaq.Config{Handler: mux, DeadLetters: e.dead, Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	client, err := slaq.New(e.st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +87,7 @@ func newEnv(t *testing.T, backend string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.dash = dash
 	root := http.NewServeMux()
 	root.Handle(dashboard.DefaultPath, dash)
 	srv := httptest.NewServer(root)
