@@ -3,13 +3,13 @@ package dashboard_test
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/dashboard"
+	"github.com/slaqhq/slaq/internal/testenv"
 )
 
 // publicRoutes are the only routes served without a session. A route added to the handler
@@ -19,19 +19,6 @@ var publicRoutes = map[string]bool{
 	"GET /dashboard/login":   true,
 	"POST /dashboard/login":  true,
 	"POST /dashboard/logout": true,
-}
-
-var wildcard = regexp.MustCompile(`\{[^}]*\}`)
-
-// samplePath turns a route pattern into a path it matches: {$} ends the path, other
-// wildcards become "x1", and a pattern ending in / (a subtree) gets "x1" appended.
-func samplePath(pattern string) string {
-	p := strings.ReplaceAll(pattern, "{$}", "")
-	p = wildcard.ReplaceAllString(p, "x1")
-	if strings.HasSuffix(p, "/") && !strings.HasSuffix(pattern, "{$}") {
-		p += "x1"
-	}
-	return p
 }
 
 // TestEveryPageNeedsSession walks the dashboard's own route table: every route but the
@@ -54,7 +41,7 @@ func TestEveryPageNeedsSession(t *testing.T) {
 			method = "GET"
 		}
 		key := strings.TrimSpace(r.Method + " " + r.Pattern)
-		path := samplePath(r.Pattern)
+		path := testenv.SamplePath(r.Pattern)
 		if r.Public != publicRoutes[key] {
 			t.Errorf("%s: Public is %v, but the test's list of public routes says %v", key, r.Public, publicRoutes[key])
 		}

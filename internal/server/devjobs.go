@@ -21,7 +21,7 @@ func devHandlers(log *slog.Logger) *slaq.ServeMux {
 		if err := json.Unmarshal(j.Payload, &p); err != nil || p.Email == "" {
 			return slaq.Permanent(fmt.Errorf("send_otp needs {\"email\", \"code\"}: %s", j.Payload))
 		}
-		log.Info("development: OTP email sent (not really)", "job", j.ID, "email", p.Email, "code", p.Code)
+		log.Info("development: OTP email sent (not really)", "job", j.ID, "email", p.Email) // never the code: it is a secret
 		j.Result, _ = json.Marshal(map[string]string{"delivered_to": p.Email})
 		return nil
 	})
