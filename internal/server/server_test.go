@@ -39,6 +39,7 @@ func (s *syncBuffer) String() string {
 // running is a server started by a test.
 type running struct {
 	t      *testing.T
+	s      *Server
 	url    string
 	token  string
 	out    *syncBuffer
@@ -52,6 +53,12 @@ var tokenRE = regexp.MustCompile(`admin token:  (dev-[0-9a-f]+)`)
 // start runs a server on cfg (Addr 127.0.0.1:0 unless set) until the test ends.
 func start(t *testing.T, cfg Config) *running {
 	t.Helper()
+	return startLogged(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startLogged is start with the server logging to log.
+func startLogged(t *testing.T, cfg Config, log *slog.Logger) *running {
+	t.Helper()
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -61,12 +68,12 @@ func start(t *testing.T, cfg Config) *running {
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(t.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(t.Context(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{t: t, out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{t: t, s: s, out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Run(ctx, r.out) }()
 	testenv.PollUntil(t, 10*time.Second, "the banner", func() bool { return listenRE.MatchString(r.out.String()) })
 	r.url = listenRE.FindStringSubmatch(r.out.String())[1]
