@@ -236,29 +236,6 @@ func TestShutdownTurnsReadinessOff(t *testing.T) {
 	}
 }
 
-// TestSlowClientCutOff: a client that never finishes its headers is disconnected after
-// ReadHeaderTimeout.
-func TestSlowClientCutOff(t *testing.T) {
-	cfg := Default()
-	cfg.ReadHeaderTimeout = 200 * time.Millisecond
-	r := start(t, cfg)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n") // and never the blank line
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	start := time.Now()
-	_, err = io.ReadAll(conn)
-	if err != nil {
-		t.Fatalf("want the server to close the connection, got %v", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("cut off after %s", d)
-	}
-}
-
 type recorder struct {
 	h    http.Header
 	code int
