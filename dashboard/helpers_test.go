@@ -38,8 +38,14 @@ type env struct {
 
 // newEnv starts a client on backend with handlers "ok" (succeeds after a few ms) and
 // "flaky" (fails permanently on its first run, succeeds after), and a dashboard at
-// /dashboard/. adjust, if given, changes the client's configuration.
-func newEnv(t *testing.T, backend string, adjust ...func(*slaq.Config)) *env {
+// /dashboard/.
+func newEnv(t *testing.T, backend string) *env {
+	t.Helper()
+	return newEnvWith(t, backend, nil)
+}
+
+// newEnvWith is newEnv with cfg adjusting the client's configuration first.
+func newEnvWith(t *testing.T, backend string, cfg func(*slaq.Config)) *env {
 	t.Helper()
 	e := &env{t: t}
 	switch backend {
@@ -65,11 +71,11 @@ func newEnv(t *testing.T, backend string, adjust ...func(*slaq.Config)) *env {
 		return nil
 	})
 	history := dashboard.NewHistory(dashboard.HistoryOptions{Window: 2 * time.Minute, Step: 2 * time.Second})
-	cfg := slaq.Config{Handler: mux, DeadLetters: e.dead, Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second}
-	for _, f := range adjust {
-		f(&cfg)
+	ccfg := slaq.Config{Handler: mux, DeadLetters: e.dead, Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second}
+	if cfg != nil {
+		cfg(&ccfg)
 	}
-	client, err := slaq.New(e.st, cfg)
+	client, err := slaq.New(e.st, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func TestFormTooLarge(t *testing.T) {
 // TestSensitiveFieldsRedacted: the job page and the dead-letter page show a job type's
 // sensitive payload fields as [redacted].
 func TestSensitiveFieldsRedacted(t *testing.T) {
-	e := newEnv(t, "embedded+sqlite", func(c *slaq.Config) {
+	e := newEnvWith(t, "embedded+sqlite", func(c *slaq.Config) {
 		c.Types = map[string]slaq.TypeConfig{"flaky": {Sensitive: []string{"to"}}, "ok": {Sensitive: []string{"TO"}}}
 	})
 	c := httpClient(t)
