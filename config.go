@@ -149,6 +149,11 @@ type TypeConfig struct {
 	Timeout     time.Duration // default: the tier's
 	Retention   time.Duration // how long completed jobs stay readable; default Config.Retention; None: delete on completion
 	Degrade     Degrade       // what Enqueue does when the store is unreachable; default Config.Degrade
+	// Sensitive names payload fields whose values are secrets (e.g. "token", "code"): what
+	// shows jobs to people (the admin API, the dashboard, alerts) shows [Redacted] in their
+	// place (see [Client.Redact]). Handlers get the payload as enqueued. Default: none beyond
+	// Config.Sensitive.
+	Sensitive []string
 }
 
 // Config configures a [Client]. The zero value is usable: every field has a default.
@@ -177,6 +182,9 @@ type Config struct {
 	// DeadLetters receives jobs whose attempts are exhausted. Default: none, and failed jobs
 	// stay in the store for FailedRetention (at most KeepFailed per tier).
 	DeadLetters DeadLetterQueue
+	// Sensitive names payload fields redacted in every job type's payload, besides each
+	// type's TypeConfig.Sensitive (see [Client.Redact]). Default: none.
+	Sensitive []string
 	// Observers receive every job event (see [Event]) on one goroutine of the client, off the
 	// hot path. Default: none.
 	Observers []Observer

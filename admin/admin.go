@@ -108,9 +108,7 @@ func New(opts Options) (*Handler, error) {
 // ServeHTTP authenticates the request, then routes it. Every route, and every path that
 // matches none, answers 401 without a valid token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.auth.allowed(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="slaq"`)
-		writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token")
+	if h.auth.refuse(w, r) {
 		return
 	}
 	if _, pattern := h.mux.Handler(r); pattern == "" {

@@ -23,7 +23,7 @@ func newTokenSet(tokens []string) (*tokenSet, error) {
 		}
 	}
 	if len(s.digests) == 0 {
-		return nil, errors.New("admin: Options.Tokens needs at least one non-empty token")
+		return nil, errors.New("admin: at least one non-empty token is required (Options.Tokens)")
 	}
 	return s, nil
 }
@@ -40,4 +40,31 @@ func (s *tokenSet) allowed(r *http.Request) bool {
 		match |= subtle.ConstantTimeCompare(d[:], s.digests[i][:])
 	}
 	return match == 1
+}
+
+// refuse answers 401 with the JSON error and a WWW-Authenticate challenge, and returns
+// true, when r carries no accepted token.
+func (s *tokenSet) refuse(w http.ResponseWriter, r *http.Request) bool {
+	if s.allowed(r) {
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="slaq"`)
+	writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or invalid bearer token")
+	return true
+}
+
+// RequireToken returns next behind the admin API's own token check: a request without
+// "Authorization: Bearer T", T one of tokens (compared in constant time), answers 401
+// {"error":{"code":"unauthorized",…}} and never reaches next. It fails without a non-empty
+// token. `slaq serve` puts /metrics behind it outside development.
+func RequireToken(tokens []string, next http.Handler) (http.Handler, error) {
+	s, err := newTokenSet(tokens)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.refuse(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	}), nil
 }

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -101,4 +102,29 @@ func TestUnroutedAnswersJSON(t *testing.T) {
 	status, body := e.do("DELETE", "/api/jobs/metrics", "")
 	checkError(t, "DELETE /api/jobs/metrics", status, body, 405, admin.CodeMethodNotAllowed)
 	e.fails("PUT", "/api/jobs", "{}", 405, admin.CodeMethodNotAllowed)
+}
+
+// TestRequireToken: the exported check refuses as the API does and lets a good token through.
+func TestRequireToken(t *testing.T) {
+	t.Parallel()
+	if _, err := admin.RequireToken([]string{" "}, http.NotFoundHandler()); err == nil {
+		t.Error("RequireToken without a token: no error")
+	}
+	h, err := admin.RequireToken([]string{"a-token", token}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{t: t, url: srv.URL}
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + token, token} {
+		status, body := e.doAuth("GET", "/metrics", "", auth)
+		checkError(t, "Authorization "+auth, status, body, http.StatusUnauthorized, admin.CodeUnauthorized)
+	}
+	if status, body := e.doAuth("GET", "/metrics", "", "Bearer "+token); status != 200 || string(body) != `{"ok":true}` {
+		t.Errorf("good token: %d %s", status, body)
+	}
 }

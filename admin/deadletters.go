@@ -82,6 +82,9 @@ func (h *Handler) deadLetters(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	for i := range entries {
+		h.redactEntry(&entries[i])
+	}
 	out := deadLettersAnswer{Success: true, DeadLetters: entries, Total: total}
 	if next := f.Offset + len(entries); len(entries) == limit && int64(next) < total {
 		out.NextOffset = next
@@ -98,7 +101,13 @@ func (h *Handler) deadLetter(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	h.redactEntry(e)
 	writeJSON(w, http.StatusOK, deadLetterAnswer{Success: true, DeadLetter: *e})
+}
+
+// redactEntry replaces the values of e's sensitive payload fields (slaq.Client.Redact).
+func (h *Handler) redactEntry(e *dlq.Entry) {
+	e.Payload = h.opts.Client.Redact(e.Type, e.Payload)
 }
 
 // itemError is why one id of a bulk request failed.

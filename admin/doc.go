@@ -29,5 +29,8 @@
 //	POST   /api/jobs/test/report               development only: enqueue the guide's report test job
 //	GET    /api/jobs/openapi.json              this API's OpenAPI 3.1 description
 //
-// Times are Unix milliseconds, durations milliseconds unless a field says otherwise.
+// Times are Unix milliseconds, durations milliseconds unless a field says otherwise. Payload
+// and result fields the client marks sensitive (slaq.TypeConfig.Sensitive,
+// slaq.Config.Sensitive) read "[redacted]" in job and dead-letter answers; the stored job
+// and its handler keep the real values.
 package admin

@@ -35,7 +35,9 @@ type jobView struct {
 	Result      json.RawMessage `json:"result"`
 }
 
-func viewJob(j *slaq.Job) jobView {
+// viewJob shows j with its sensitive payload and result fields redacted (slaq.Client.Redact).
+func (h *Handler) viewJob(j *slaq.Job) jobView {
+	j = h.opts.Client.RedactJob(j)
 	return jobView{
 		ID: j.ID, Type: j.Type, Tier: j.Tier.String(), Priority: int(j.Tier), State: j.State,
 		Payload: rawOrNull(j.Payload), Attempts: j.Attempts, MaxAttempts: j.MaxAttempts,
@@ -68,7 +70,7 @@ func (h *Handler) job(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, jobAnswer{Success: true, Job: viewJob(j)})
+	writeJSON(w, http.StatusOK, jobAnswer{Success: true, Job: h.viewJob(j)})
 }
 
 type listAnswer struct {
@@ -115,7 +117,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	out := listAnswer{Success: true, Jobs: make([]jobView, len(page.Jobs)), Next: page.Next}
 	for i, j := range page.Jobs {
-		out.Jobs[i] = viewJob(j)
+		out.Jobs[i] = h.viewJob(j)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

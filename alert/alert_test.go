@@ -212,3 +212,26 @@ type notifyFunc func(context.Context, alert.Alert) error
 
 func (f notifyFunc) Name() string                                    { return "func" }
 func (f notifyFunc) Notify(ctx context.Context, a alert.Alert) error { return f(ctx, a) }
+
+// TestRedact: notifiers get the job as Redact returns it, and the event's job is untouched.
+func TestRedact(t *testing.T) {
+	rec := &record{}
+	redact := func(j *slaq.Job) *slaq.Job {
+		cp := *j
+		cp.Payload = slaq.RedactPayload(j.Payload, []string{"token"})
+		return &cp
+	}
+	m := alert.New(alert.Options{Notifiers: []alert.Notifier{rec}, Redact: redact})
+	defer m.Close(context.Background())
+	e := deadLetter("3a", "send_password_reset", slaq.Critical)
+	e.Job.Payload = []byte(`{"email":"a@example.com","token":"s3cret"}`)
+	m.Observe(e)
+	flush(t, m)
+	got := rec.alerts()
+	if len(got) != 1 || string(got[0].Job.Payload) != `{"email":"a@example.com","token":"[redacted]"}` {
+		t.Fatalf("notified %+v", got)
+	}
+	if string(e.Job.Payload) != `{"email":"a@example.com","token":"s3cret"}` {
+		t.Errorf("the event's job changed: %s", e.Job.Payload)
+	}
+}

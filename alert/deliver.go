@@ -68,6 +68,9 @@ func (m *Manager) handle(c candidate) {
 	}
 	m.setQuiet(a.Key, c.window)
 	m.fired.Add(1)
+	if m.o.Redact != nil && a.Job != nil {
+		a.Job = m.o.Redact(a.Job)
+	}
 	for _, s := range m.sinks {
 		m.add(1)
 		select {

@@ -64,6 +64,10 @@ type Options struct {
 	NotifyTimeout time.Duration
 	// KeyPrefix starts every claimed key. Default DefaultKeyPrefix.
 	KeyPrefix string
+	// Redact returns the job as notifiers may show it, with its sensitive payload fields
+	// redacted: give it the client's RedactJob. It runs once per alert sent. Default none:
+	// notifiers see the job as it was.
+	Redact func(*slaq.Job) *slaq.Job
 	// Logger receives dropped alerts and claim failures. Default slog.Default().
 	Logger *slog.Logger
 	// Now tells the time. Default time.Now.

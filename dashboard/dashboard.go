@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ const (
 	// DefaultAtRisk is the share of its target at which a tier's pickup p99 (or its oldest
 	// waiting job's age) counts as at risk: 0.8.
 	DefaultAtRisk = 0.8
+	// DefaultMaxFormBytes caps a form a page posts (sign-in, a selection of dead letters):
+	// 64 KiB, room for a thousand selected ids. A bigger body answers 413.
+	DefaultMaxFormBytes = 64 << 10
 	// DefaultQueryTimeout bounds each store or database call a page makes: 3 s. A store that
 	// does not answer in time shows as unreachable.
 	DefaultQueryTimeout = 3 * time.Second
@@ -115,6 +119,8 @@ type Options struct {
 	AtRisk float64
 	// QueryTimeout bounds each store or database call. Default DefaultQueryTimeout.
 	QueryTimeout time.Duration
+	// MaxFormBytes caps a posted form. Default DefaultMaxFormBytes.
+	MaxFormBytes int64
 	// Now tells the time. Default time.Now.
 	Now func() time.Time
 }
@@ -126,6 +132,7 @@ type Handler struct {
 	sessions *sessions
 	pages    *pages
 	mux      *http.ServeMux
+	table    []Route
 	handler  http.Handler
 }
 
@@ -187,6 +194,9 @@ func (o *Options) defaults() error {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout
 	}
+	if o.MaxFormBytes <= 0 {
+		o.MaxFormBytes = DefaultMaxFormBytes
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -194,26 +204,59 @@ func (o *Options) defaults() error {
 }
 
 // ServeHTTP serves the dashboard's pages, fragments and assets. Requests that change state
-// and come from another origin answer 403.
+// and come from another origin answer 403; a posted form over MaxFormBytes answers 413.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("X-Frame-Options", "DENY")
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.render(w, r, http.StatusRequestEntityTooLarge, "error", nil, "Too large",
+					errorView{Title: "Request too large", Text: fmt.Sprintf("A form may hold at most %d bytes.", tooBig.Limit)})
+				return
+			}
+			h.render(w, r, http.StatusBadRequest, "error", nil, "Bad request", errorView{Title: "Bad request", Text: "The form could not be read."})
+			return
+		}
+	}
 	h.handler.ServeHTTP(w, r)
 }
 
-// routes registers every page behind the session check, except sign-in and the assets.
+// Route is one route of the dashboard, for documentation and tests.
+type Route struct {
+	Method  string // e.g. "GET"; "" matches every method
+	Pattern string // net/http pattern path, under Options.Path, e.g. "/dashboard/jobs/{id}"
+	// Public routes are served without a session: the sign-in page and form, sign-out and
+	// the static assets. Every other route sends a visitor without a session to sign in.
+	Public bool
+}
+
+// Routes lists every registered route, in registration order; the handler serves exactly
+// these (and, behind the session check, a "not found" page for other paths under Path).
+func (h *Handler) Routes() []Route { return append([]Route(nil), h.table...) }
+
+// routes registers every page behind the session check, except sign-in and the assets; each
+// registration is recorded in h.table, which Routes returns.
 func (h *Handler) routes() {
 	p := h.opts.Path
-	h.mux.Handle("GET "+p+"static/", http.StripPrefix(p, staticFiles()))
-	h.mux.HandleFunc("GET "+p+"login", h.loginPage)
-	h.mux.HandleFunc("POST "+p+"login", h.login)
-	h.mux.HandleFunc("POST "+p+"logout", h.logout)
-	auth := func(pattern string, f func(http.ResponseWriter, *http.Request, *session)) {
-		h.mux.HandleFunc(pattern, h.requireSession(f))
+	handle := func(method, path string, public bool, f http.Handler) {
+		h.table = append(h.table, Route{Method: method, Pattern: path, Public: public})
+		h.mux.Handle(strings.TrimSpace(method+" "+path), f)
 	}
+	public := func(method, path string, f http.Handler) { handle(method, path, true, f) }
+	auth := func(pattern string, f func(http.ResponseWriter, *http.Request, *session)) {
+		method, path, _ := strings.Cut(pattern, " ")
+		handle(method, path, false, h.requireSession(f))
+	}
+	public("GET", p+"static/", http.StripPrefix(p, staticFiles()))
+	public("GET", p+"login", http.HandlerFunc(h.loginPage))
+	public("POST", p+"login", http.HandlerFunc(h.login))
+	public("POST", p+"logout", http.HandlerFunc(h.logout))
 	auth("GET "+p+"{$}", h.overview)
 	auth("GET "+p+"fragments/tiers", h.tiersFragment)
 	auth("POST "+p+"tiers/{tier}/{action}", h.pauseResume)
@@ -226,7 +269,7 @@ func (h *Handler) routes() {
 	auth("POST "+p+"dead-letters/delete", h.deleteDeadLetters)
 	auth("POST "+p+"dead-letters/purge", h.purgeDeadLetters)
 	auth("GET "+p+"config", h.config)
-	h.mux.HandleFunc(p, h.requireSession(h.notFound))
+	handle("", p, false, h.requireSession(h.notFound)) // any other path under p, any method
 }
 
 // query returns a context bounded by QueryTimeout for one store or database call.

@@ -57,6 +57,9 @@ func (h *Handler) deadLetters(w http.ResponseWriter, r *http.Request, s *session
 		h.render(w, r, http.StatusServiceUnavailable, "deadletters", s, "Dead letters", v)
 		return
 	}
+	for i := range v.Entries {
+		v.Entries[i].Payload = h.opts.Client.Redact(v.Entries[i].Type, v.Entries[i].Payload) // sensitive fields read [redacted]
+	}
 	v.From, v.To = offset+1, offset+len(v.Entries)
 	page := func(off int) string {
 		q := r.URL.Query()

@@ -31,6 +31,7 @@ type env struct {
 	st     store.Store
 	dead   *dlq.DB
 	client *slaq.Client
+	dash   *dashboard.Handler
 	url    string   // the server's root, e.g. http://127.0.0.1:40000
 	failed sync.Map // ids of "flaky" jobs that failed once
 }
@@ -92,6 +93,7 @@ func newEnvWith(t *testing.T, backend string, cfg func(*slaq.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.dash = dash
 	root := http.NewServeMux()
 	root.Handle(dashboard.DefaultPath, dash)
 	srv := httptest.NewServer(root)

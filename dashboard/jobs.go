@@ -89,7 +89,7 @@ func (h *Handler) job(w http.ResponseWriter, r *http.Request, s *session) {
 	case err != nil:
 		v.Error, status = "The store did not answer: "+err.Error(), http.StatusServiceUnavailable
 	default:
-		v.Job = j
+		v.Job = h.opts.Client.RedactJob(j) // sensitive payload fields read [redacted]
 		v.Cancellable = j.State == "waiting" || j.State == "delayed"
 		v.DeadLettered = j.State == "failed"
 	}

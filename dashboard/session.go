@@ -178,7 +178,6 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if !h.tokens.accepts(r.PostFormValue("token")) {
 		h.render(w, r, http.StatusUnauthorized, "login", nil, "Sign in",
 			loginView{Error: "That token is not accepted. Use one of the server's admin tokens (ADMIN_TOKEN)."})

@@ -33,7 +33,9 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admin API (and, in development, workers) over a store",
-		Long: `serve runs slaq's admin API (/api/jobs/...), /healthz and /readyz.
+		Long: `serve runs slaq's admin API (/api/jobs/...), the dashboard (/dashboard/), /metrics,
+/healthz and /readyz. The API needs the admin token; so does /metrics outside development
+unless the config file says metrics: {public: true}.
 
 With nothing set it runs in development on the embedded store in ./slaq-data (slaq.db, and the
 dead letters in dead-letters.db beside it), binds 127.0.0.1:4000 only, makes up an admin token
@@ -47,7 +49,8 @@ their own workers. Either way it fires the config file's schedules: every replic
 each tick's job is stored once (GET /api/jobs/schedules lists them with last and next run).
 
 Configuration, later overriding earlier: defaults, the YAML file (--config or SLAQ_CONFIG:
-tiers, job_types, schedules, and any setting below), the environment (SLAQ_ENV, PORT,
+tiers, job_types, schedules, alerts, http timeouts, metrics, sensitive fields, and any setting
+below), the environment (SLAQ_ENV, PORT,
 ADMIN_TOKEN, REDIS_URL or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, DATABASE_URL, SLAQ_DATA_DIR,
 SLAQ_SHUTDOWN_GRACE), then flags.
 

@@ -40,11 +40,15 @@ const (
 	// DefaultDrainDelay is how long the server keeps serving, unready, after a stop signal
 	// before it stops accepting: 0 (set it to your load balancer's probe interval).
 	DefaultDrainDelay = 0
-	// DefaultReadHeaderTimeout cuts off a client that has not sent its headers in 5 s.
+	// DefaultReadHeaderTimeout cuts off a client that has not sent its request line and
+	// headers 5 s after connecting (or after its previous request): a slow-headers client
+	// cannot hold a connection.
 	DefaultReadHeaderTimeout = 5 * time.Second
-	// DefaultReadTimeout bounds reading a whole request: 30 s.
+	// DefaultReadTimeout bounds reading a whole request, headers and body: 30 s. A client
+	// sending its body slowly is cut off then.
 	DefaultReadTimeout = 30 * time.Second
-	// DefaultWriteTimeout bounds writing a response: 30 s.
+	// DefaultWriteTimeout bounds writing a response, from the end of the request headers:
+	// 30 s.
 	DefaultWriteTimeout = 30 * time.Second
 	// DefaultIdleTimeout closes a keep-alive connection idle for 2 min.
 	DefaultIdleTimeout = 2 * time.Minute
@@ -81,7 +85,18 @@ type Config struct {
 	ReadTimeout       time.Duration // default DefaultReadTimeout
 	WriteTimeout      time.Duration // default DefaultWriteTimeout
 	IdleTimeout       time.Duration // default DefaultIdleTimeout
+	MaxHeaderBytes    int           // default DefaultMaxHeaderBytes
 	MaxPayloadBytes   int           // default slaq.DefaultMaxPayloadBytes
+
+	// MetricsPublic serves /metrics without the admin token. Default: on in development,
+	// off otherwise (the config file's metrics: {public: true} turns it on).
+	MetricsPublic *bool
+
+	// Sensitive names payload fields redacted in every job type's payload wherever the
+	// server shows jobs (slaq.Config.Sensitive; per type: JobType's TypeConfig.Sensitive).
+	Sensitive []string
+
+	Alerts Alerts // from the config file
 
 	Tiers     map[slaq.Tier]slaq.TierConfig // from the config file
 	Types     map[string]JobType            // from the config file
@@ -122,7 +137,7 @@ func Default() Config {
 		ShutdownGrace: DefaultShutdownGrace, DrainDelay: DefaultDrainDelay,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout, ReadTimeout: DefaultReadTimeout,
 		WriteTimeout: DefaultWriteTimeout, IdleTimeout: DefaultIdleTimeout,
-		MaxPayloadBytes: slaq.DefaultMaxPayloadBytes,
+		MaxHeaderBytes: DefaultMaxHeaderBytes, MaxPayloadBytes: slaq.DefaultMaxPayloadBytes,
 	}
 }
 
@@ -236,6 +251,9 @@ func (c *Config) Resolve() error {
 		}
 		c.Workers = &w
 	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	if c.ShutdownGrace < 0 || c.DrainDelay < 0 {
 		return fmt.Errorf("shutdown grace and drain delay must not be negative")
 	}
@@ -251,12 +269,20 @@ func (c *Config) RequireToken() error {
 	return nil
 }
 
+// metricsPublic reports whether /metrics answers without the admin token.
+func (c *Config) metricsPublic() bool {
+	if c.MetricsPublic != nil {
+		return *c.MetricsPublic
+	}
+	return c.Development()
+}
+
 // StorePath is the embedded store's file.
 func (c *Config) StorePath() string { return filepath.Join(c.DataDir, StoreFile) }
 
 // ClientConfig is the slaq client configuration the file declares.
 func (c *Config) ClientConfig() slaq.Config {
-	cfg := slaq.Config{Tiers: c.Tiers, ShutdownGrace: c.ShutdownGrace, MaxPayloadBytes: c.MaxPayloadBytes}
+	cfg := slaq.Config{Tiers: c.Tiers, ShutdownGrace: c.ShutdownGrace, MaxPayloadBytes: c.MaxPayloadBytes, Sensitive: c.Sensitive}
 	if len(c.Types) > 0 {
 		cfg.Types = make(map[string]slaq.TypeConfig, len(c.Types))
 		for name, t := range c.Types {

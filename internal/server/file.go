@@ -25,14 +25,21 @@ import (
 //	redis_url: redis://redis.internal:6379
 //	database_url: postgres://slaq@db.internal/slaq
 //	shutdown_grace: 30s
+//	http: {read_header_timeout: 5s, read_timeout: 30s, write_timeout: 30s, idle_timeout: 2m, max_header_bytes: 65536}
+//	metrics: {public: false}   # true: /metrics without the admin token (default: only in development)
+//	sensitive: [password]      # payload fields shown as "[redacted]" for every job type
 //	tiers:
 //	  CRITICAL: {workers: 20, attempts: 5, timeout: 30s, sla: 1s}
 //	job_types:
 //	  send_email: {tier: MEDIUM, attempts: 3, timeout: 1m, rate_limit: {limit: 50, per: 1m}}
+//	  send_password_reset: {tier: CRITICAL, sensitive: [token]}
 //	  charge_card: {tier: HIGH, url: "https://app.internal/jobs/charge", secret_env: CHARGE_SECRET}
 //	schedules:
 //	  - {name: cleanup, cron: "0 2 * * *", type: cleanup_old_logs, tier: BATCH, payload: {days: 90}}
 //	  - {name: newsletter, cron: "0 9 * * MON", zone: Europe/Berlin, type: send_bulk_emails, missed: catch_up}
+//	alerts:                    # see alertsFile
+//	  dead_letter: {window: 5m}
+//	  email: {host: smtp.example.com, username: slaq, password_env: SMTP_PASSWORD, from: slaq@example.com, to: [oncall@example.com]}
 type fileConfig struct {
 	Env           string                 `yaml:"env"`
 	Listen        string                 `yaml:"listen"`
@@ -49,6 +56,24 @@ type fileConfig struct {
 	Tiers         map[tierName]tierFile  `yaml:"tiers"`
 	JobTypes      map[string]jobTypeFile `yaml:"job_types"`
 	Schedules     []scheduleFile         `yaml:"schedules"`
+	HTTP          *httpFile              `yaml:"http"`
+	Metrics       *metricsFile           `yaml:"metrics"`
+	Sensitive     []string               `yaml:"sensitive"`
+	Alerts        *alertsFile            `yaml:"alerts"`
+}
+
+// httpFile is the file's http section: the server's timeouts and header limit.
+type httpFile struct {
+	ReadHeaderTimeout *duration `yaml:"read_header_timeout"`
+	ReadTimeout       *duration `yaml:"read_timeout"`
+	WriteTimeout      *duration `yaml:"write_timeout"`
+	IdleTimeout       *duration `yaml:"idle_timeout"`
+	MaxHeaderBytes    int       `yaml:"max_header_bytes"`
+}
+
+// metricsFile is the file's metrics section.
+type metricsFile struct {
+	Public *bool `yaml:"public"`
 }
 
 type tierFile struct {
@@ -72,6 +97,7 @@ type jobTypeFile struct {
 	URL         string         `yaml:"url"`          // an HTTP target: POST each run here
 	SecretEnv   string         `yaml:"secret_env"`   // the environment variable holding its signing secret
 	HTTPTimeout duration       `yaml:"http_timeout"` // default httptarget.DefaultTimeout
+	Sensitive   []string       `yaml:"sensitive"`    // payload fields shown as "[redacted]"
 }
 
 type rateLimitFile struct {
@@ -300,7 +326,7 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 			return at("job type %s: attempts must not be negative", append(path, "attempts"), name)
 		}
 		t := JobType{TypeConfig: slaq.TypeConfig{Tier: slaq.Tier(jt.Tier), MaxAttempts: jt.Attempts,
-			Backoff: time.Duration(jt.Backoff), Timeout: time.Duration(jt.Timeout)}}
+			Backoff: time.Duration(jt.Backoff), Timeout: time.Duration(jt.Timeout), Sensitive: jt.Sensitive}}
 		if rl := jt.RateLimit; rl != nil {
 			if rl.Limit < 1 || rl.Per <= 0 || rl.Burst < 0 {
 				return at("job type %s: rate_limit needs limit >= 1 and per > 0 (e.g. {limit: 100, per: 1m})", append(path, "rate_limit"), name)
@@ -321,6 +347,12 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 			c.Types = make(map[string]JobType)
 		}
 		c.Types[name] = t
+	}
+	if err := c.mergeHTTP(fc, at); err != nil {
+		return err
+	}
+	if err := c.mergeAlerts(fc.Alerts, os.Getenv, at); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, s := range fc.Schedules {
@@ -356,6 +388,33 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 		}
 		c.Schedules = append(c.Schedules, Schedule{Name: s.Name, Cron: string(s.Cron), Zone: s.Zone.Value, Type: s.Type,
 			Tier: slaq.Tier(s.Tier), Payload: payload, Missed: slaq.MissedPolicy(s.Missed), CatchUpWindow: time.Duration(s.CatchUpWindow)})
+	}
+	return nil
+}
+
+// mergeHTTP copies the http and metrics sections and the sensitive list.
+func (c *Config) mergeHTTP(fc fileConfig, at func(string, []string, ...any) error) error {
+	if h := fc.HTTP; h != nil {
+		for _, d := range []struct {
+			dst *time.Duration
+			v   *duration
+		}{{&c.ReadHeaderTimeout, h.ReadHeaderTimeout}, {&c.ReadTimeout, h.ReadTimeout}, {&c.WriteTimeout, h.WriteTimeout}, {&c.IdleTimeout, h.IdleTimeout}} {
+			if d.v != nil {
+				*d.dst = time.Duration(*d.v)
+			}
+		}
+		if h.MaxHeaderBytes < 0 {
+			return at("http: max_header_bytes must be positive", []string{"http", "max_header_bytes"})
+		}
+		if h.MaxHeaderBytes > 0 {
+			c.MaxHeaderBytes = h.MaxHeaderBytes
+		}
+	}
+	if m := fc.Metrics; m != nil && m.Public != nil {
+		c.MetricsPublic = m.Public
+	}
+	if len(fc.Sensitive) > 0 {
+		c.Sensitive = fc.Sensitive
 	}
 	return nil
 }

@@ -77,10 +77,14 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
-// redactURL drops the password from a URL, for messages.
+// redactURL drops the password from a URL, for messages; a URL that does not parse is not
+// shown at all.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	switch {
+	case err != nil:
+		return "(a URL that does not parse)"
+	case u.User == nil:
 		return s
 	}
 	return u.Redacted()

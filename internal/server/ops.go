@@ -1,26 +1,27 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/alert"
-	"github.com/slaqhq/slaq/alert/sentry"
 	"github.com/slaqhq/slaq/httptarget"
 	"github.com/slaqhq/slaq/prom"
 )
 
 // ops is what the server observes the job events with: the Prometheus exporter (/metrics)
-// and the alert manager (to the log, and to Sentry when SENTRY_DSN is set).
+// and the alert manager (to the log, to Sentry when SENTRY_DSN is set, and by email when the
+// config file says so).
 type ops struct {
 	metrics *prom.Exporter
 	alerts  *alert.Manager
 }
 
-func newOps(cfg Config, b *Backend, log *slog.Logger) (*ops, error) {
+// newOps builds the exporter and the alert manager; redact shows an alert's job as
+// notifiers may (the client's RedactJob, once the client exists).
+func newOps(cfg Config, b *Backend, log *slog.Logger, redact func(*slaq.Job) *slaq.Job) (*ops, error) {
 	sla := map[slaq.Tier]time.Duration{}
 	for t, tc := range cfg.Tiers {
 		sla[t] = tc.SLA
@@ -29,15 +30,18 @@ func newOps(cfg Config, b *Backend, log *slog.Logger) (*ops, error) {
 	for name := range cfg.Types {
 		types = append(types, name)
 	}
-	notifiers := []alert.Notifier{alert.Log{Logger: log}}
-	switch n, err := sentry.New(sentry.Options{Environment: cfg.Env}); {
-	case err == nil:
-		notifiers = append(notifiers, n)
-	case !errors.Is(err, sentry.ErrNoDSN):
-		return nil, fmt.Errorf("SENTRY_DSN: %w", err)
+	notifiers, err := cfg.Alerts.notifiers(cfg.Env, log)
+	if err != nil {
+		return nil, err
 	}
-	m := alert.New(alert.Options{Claimer: b.Store, Notifiers: notifiers, DeadLetters: alert.CountDLQ(b.DeadLetters), Logger: log})
-	return &ops{metrics: prom.New(prom.Options{SLA: sla, Types: types}), alerts: m}, nil
+	a := cfg.Alerts
+	o := alert.Options{Claimer: b.Store, Notifiers: notifiers, Logger: log, Redact: redact,
+		DeadLetterWindow: a.DeadLetterWindow, SLABreachWindow: a.SLABreachWindow, SLATiers: a.SLATiers,
+		ThresholdCount: a.ThresholdCount, ThresholdWindow: a.ThresholdWindow}
+	if !a.NoThreshold {
+		o.DeadLetters = alert.CountDLQ(b.DeadLetters)
+	}
+	return &ops{metrics: prom.New(prom.Options{SLA: sla, Types: types}), alerts: alert.New(o)}, nil
 }
 
 func (o *ops) observers() []slaq.Observer { return []slaq.Observer{o.metrics, o.alerts} }

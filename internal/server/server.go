@@ -32,6 +32,8 @@ type Server struct {
 	token   string // the generated development token, "" when tokens were given
 	workers bool
 
+	mux      *http.ServeMux
+	routes   []Route // what mux serves, for Routes
 	ops      *ops
 	history  *dashboard.History // the dashboard's charts, fed by the job events
 	stopping atomic.Bool
@@ -60,6 +62,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	ccfg := cfg.ClientConfig()
 	ccfg.DeadLetters = b.DeadLetters
 	ccfg.Logger = log
+	if cfg.Development() {
+		if _, declared := ccfg.Types[admin.TestOTPType]; !declared {
+			if ccfg.Types == nil {
+				ccfg.Types = map[string]slaq.TypeConfig{}
+			}
+			ccfg.Types[admin.TestOTPType] = slaq.TypeConfig{Sensitive: []string{"code"}} // the one-time code is a secret
+		}
+	}
 	history := dashboard.NewHistory(dashboard.HistoryOptions{})
 	s.history = history
 	ccfg.Observers = append(ccfg.Observers, history)
@@ -72,7 +82,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		ccfg.Handler = mux
 	}
-	ops, err := newOps(cfg, b, log)
+	ops, err := newOps(cfg, b, log, func(j *slaq.Job) *slaq.Job { return s.client.RedactJob(j) })
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -105,16 +115,64 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		b.Close()
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle(dashboard.DefaultPath, dash)
-	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.DefaultPath, http.StatusFound))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", ops.metrics.Handler())
-	mux.Handle("/", api)
-	s.handler = mux
+	metrics := ops.metrics.Handler()
+	if !cfg.metricsPublic() {
+		if metrics, err = admin.RequireToken(tokens, metrics); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	s.mux = http.NewServeMux()
+	s.route("GET /healthz", http.HandlerFunc(s.healthz), nil)
+	s.route("GET /readyz", http.HandlerFunc(s.readyz), nil)
+	s.route("GET /metrics", metrics, nil)
+	s.route("GET /{$}", http.RedirectHandler(dashboard.DefaultPath, http.StatusFound), nil)
+	s.route(dashboard.DefaultPath, dash, routesOf(dash.Routes(), func(r dashboard.Route) Route {
+		return Route{Method: r.Method, Pattern: r.Pattern, Public: r.Public}
+	}))
+	s.route("/", api, routesOf(api.Routes(), func(r admin.Route) Route { return Route{Method: r.Method, Pattern: r.Pattern} }))
+	s.handler = s.mux
 	return s, nil
 }
+
+// Route is one route of the server's whole handler, for documentation and tests.
+type Route struct {
+	Method  string // e.g. "GET"; "" matches every method
+	Pattern string // net/http pattern path, e.g. "/api/jobs/{id}"
+	// Public is true for the dashboard's sign-in, sign-out and assets, which need no session;
+	// the server's own routes leave it false (see Routes).
+	Public bool
+}
+
+// route registers h at pattern on the server's mux. Every route goes through here, so that
+// Routes lists what the server serves: a handler that serves a subtree (the dashboard, the
+// admin API) names its own routes in sub; others are one route themselves.
+func (s *Server) route(pattern string, h http.Handler, sub []Route) {
+	s.mux.Handle(pattern, h)
+	if sub != nil {
+		s.routes = append(s.routes, sub...)
+		return
+	}
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+}
+
+func routesOf[T any](rs []T, f func(T) Route) []Route {
+	out := make([]Route, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return out
+}
+
+// Routes lists every route the server's handler serves: /healthz, /readyz, /metrics, the
+// redirect of /, the dashboard's routes and the admin API's, in registration order. Which
+// of them answer without credentials: /healthz and /readyz, the redirect, the dashboard's
+// public routes, and /metrics when MetricsPublic.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
 // Handler is the server's whole HTTP handler: /healthz, /readyz, /metrics, the dashboard
 // under /dashboard/ (/ redirects there) and the admin API.
@@ -148,7 +206,7 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	started := s.workers || len(s.cfg.Schedules) > 0 // without workers, the client fires the schedules
@@ -227,6 +285,11 @@ func (s *Server) banner(out io.Writer, addr string) {
 			sc.NextRun.Format(time.RFC3339))
 	}
 	fmt.Fprintf(out, "  dashboard:    %s%s (sign in with the admin token)\n", url, dashboard.DefaultPath)
+	if s.cfg.metricsPublic() {
+		fmt.Fprintf(out, "  metrics:      %s/metrics (public)\n", url)
+	} else {
+		fmt.Fprintf(out, "  metrics:      %s/metrics (admin token required; metrics: {public: true} in the config file to open it)\n", url)
+	}
 	fmt.Fprintf(out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)
 	if s.cfg.Development() {
 		fmt.Fprintf(out, "                curl -X POST -H \"Authorization: Bearer %s\" %s/api/jobs/test/otp\n", token, url)

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -142,11 +143,12 @@ func FromEnv() (Options, error) {
 //	redis[s]://[[user]:password@]host[:port][/db][?addr=host:port&sentinel_master=name&prefix=p]
 //
 // rediss enables TLS. The port defaults to 6379 and db to 0. Each addr parameter adds a
-// seed node (Cluster) or a Sentinel; sentinel_master sets Options.SentinelMaster.
+// seed node (Cluster) or a Sentinel; sentinel_master sets Options.SentinelMaster. Errors
+// never quote the URL: it may hold a password.
 func ParseURL(s string) (Options, error) {
 	u, err := url.Parse(s)
-	if err != nil {
-		return Options{}, fmt.Errorf("parse redis url: %w", err)
+	if err != nil { // url.Parse's error quotes the whole URL, password included
+		return Options{}, errors.New("parse redis url: not a valid URL (percent-encode special characters in the password)")
 	}
 	var o Options
 	switch u.Scheme {

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,9 +30,12 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("ParseURL(%q) = %+v, want %+v", tc.url, got, tc.want)
 		}
 	}
-	for _, bad := range []string{"http://x", "redis://x/abc", "redis://x/-1", "::"} {
-		if _, err := ParseURL(bad); err == nil {
+	for _, bad := range []string{"http://x", "redis://x/abc", "redis://x/-1", "::", "redis://:s3kr1t%zz@h", "redis://:s3kr1t@h:port"} {
+		_, err := ParseURL(bad)
+		if err == nil {
 			t.Errorf("ParseURL(%q) succeeded, want an error", bad)
+		} else if strings.Contains(err.Error(), "s3kr1t") {
+			t.Errorf("ParseURL(%q): the error shows the password: %v", bad, err)
 		}
 	}
 }
