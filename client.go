@@ -38,6 +38,9 @@ type Client struct {
 	eng   atomic.Pointer[engine.Engine] // the latest engine (kept after Stop for its metrics)
 	mover atomic.Pointer[maint.Mover]   // the latest dead-letter mover
 	cron  atomic.Pointer[maint.Cron]    // the latest schedule firer
+	// the latest retention cleaner and dead-letter purger
+	cleaner atomic.Pointer[maint.Cleaner]
+	purger  atomic.Pointer[maint.Purger]
 
 	schedules []*schedule // Config.Schedules, checked (schedules.go)
 

@@ -54,6 +54,9 @@ const (
 	DefaultDeadLetterRetry = time.Second
 	// DefaultDeadLetterBatch is how many failed jobs of a tier the mover moves per call: 100.
 	DefaultDeadLetterBatch = 100
+	// DefaultDeadLetterPurgeInterval is how often dead letters past Config.DeadLetterRetention
+	// are purged, by one replica per interval: 1 h.
+	DefaultDeadLetterPurgeInterval = time.Hour
 	// DefaultShutdownGrace is how long Stop lets running jobs finish before it cancels them.
 	DefaultShutdownGrace = 30 * time.Second
 	// DefaultCancelWait is how long Stop waits for handlers to return after it cancelled
@@ -231,6 +234,15 @@ type Config struct {
 	// DeadLetterBatch is how many failed jobs per tier move per call. Default
 	// DefaultDeadLetterBatch.
 	DeadLetterBatch int
+	// DeadLetterRetention is how long dead letters are kept: rows that failed longer ago are
+	// purged in bounded chunks every DeadLetterPurgeInterval, by one replica per interval
+	// (a claim in the store), and counted ([Client.RetentionStats]). It needs DeadLetters to
+	// have a Purge(ctx, olderThan int64) (int, error) method, as *dlq.DB has. Default 0: kept
+	// until deleted (dead letters are an operator's evidence).
+	DeadLetterRetention time.Duration
+	// DeadLetterPurgeInterval is how often the purge runs. Default
+	// DefaultDeadLetterPurgeInterval.
+	DeadLetterPurgeInterval time.Duration
 	// StoreRetryMin and StoreRetryMax bound the back-off after store errors. Default
 	// DefaultStoreRetryMin and DefaultStoreRetryMax.
 	StoreRetryMin, StoreRetryMax time.Duration

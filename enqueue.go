@@ -21,9 +21,9 @@ type Request struct {
 
 // Enqueue stores one job of type typ and returns its id. payload is encoded as JSON unless it
 // is a []byte or json.RawMessage, which must hold valid JSON in valid UTF-8. With [Unique], a
-// duplicate returns the id of the job that holds the key and stores nothing. Bad input returns
-// an error wrapping [ErrInvalid] and stores nothing; a store failure that leaves the outcome
-// unknown wraps [ErrOutcomeUnknown].
+// duplicate returns the id of the job that holds the key and stores nothing ([Client.Submit]
+// says whether it was a duplicate). Bad input returns an error wrapping [ErrInvalid] and
+// stores nothing; a store failure that leaves the outcome unknown wraps [ErrOutcomeUnknown].
 func (c *Client) Enqueue(ctx context.Context, typ string, payload any, opts ...Option) (string, error) {
 	ids, err := c.EnqueueBulk(ctx, []Request{{Type: typ, Payload: payload, Options: opts}})
 	if err != nil {
@@ -37,6 +37,50 @@ func (c *Client) Enqueue(ctx context.Context, typ string, payload any, opts ...O
 // different tiers are stored tier by tier (each tier is its own Cluster slot), so a store
 // failure may leave some tiers stored and not others (the error wraps [ErrOutcomeUnknown]).
 func (c *Client) EnqueueBulk(ctx context.Context, reqs []Request) ([]string, error) {
+	subs, err := c.SubmitBulk(ctx, reqs)
+	if subs == nil {
+		return nil, err
+	}
+	ids := make([]string, len(subs))
+	for i, s := range subs {
+		ids[i] = s.ID
+	}
+	return ids, err
+}
+
+// Submitted is what became of one enqueue request.
+type Submitted struct {
+	// ID is the stored job's id; with Duplicate, the id of the job that holds the unique key
+	// (or that was already stored under the same id).
+	ID string
+	// Tier is the tier the job was put in (the holder's tier for a duplicate: unique keys are
+	// scoped per tier, so it is the same).
+	Tier Tier
+	// Duplicate reports that nothing was stored: a job holding the same [Unique] key in the
+	// same tier was enqueued less than its TTL ago (and was not cancelled since).
+	Duplicate bool
+	// Spooled reports that the store did not answer and the job was written to the local
+	// spool ([DegradeSpool]); it is forwarded later, and its unique key is checked then.
+	Spooled bool
+	// Direct reports that the store did not answer and the job's handler was run in this
+	// process at once ([DegradeDirect]).
+	Direct bool
+}
+
+// Submit is [Client.Enqueue] that also says whether the job was a duplicate, spooled or run
+// directly.
+func (c *Client) Submit(ctx context.Context, typ string, payload any, opts ...Option) (Submitted, error) {
+	subs, err := c.SubmitBulk(ctx, []Request{{Type: typ, Payload: payload, Options: opts}})
+	if len(subs) == 0 {
+		return Submitted{}, err
+	}
+	return subs[0], err
+}
+
+// SubmitBulk is [Client.EnqueueBulk] that says, per request, whether it was a duplicate,
+// spooled or run directly. Duplicates within one call are reported like duplicates of a
+// stored job: the first request holding a key is stored, the others name it.
+func (c *Client) SubmitBulk(ctx context.Context, reqs []Request) ([]Submitted, error) {
 	if err := checkCtx(ctx, "enqueue"); err != nil {
 		return nil, err
 	}
@@ -55,24 +99,16 @@ func (c *Client) EnqueueBulk(ctx context.Context, reqs []Request) ([]string, err
 		}
 		jobs[i] = j
 	}
-	res, err := c.enqueueJobs(ctx, now, jobs, true)
-	var ids []string
-	if res != nil {
-		ids = make([]string, len(res))
-		for i, r := range res {
-			ids[i] = r.ID
-		}
-	}
-	return ids, err
+	return c.enqueueJobs(ctx, now, jobs, true)
 }
 
 // enqueueJobs stores built jobs, or applies their degradation policy when the store does not
 // answer (DegradeDirect only when direct is set; otherwise the store's error is returned). It
 // emits EventEnqueued for every job stored. With DegradeDirect, both results and an error
 // may come back (the jobs ran, some failed).
-func (c *Client) enqueueJobs(ctx context.Context, now time.Time, jobs []*Job, direct bool) ([]store.EnqueueResult, error) {
+func (c *Client) enqueueJobs(ctx context.Context, now time.Time, jobs []*Job, direct bool) ([]Submitted, error) {
 	if ids, ok, err := c.spoolFirst(ctx, now, jobs); ok {
-		return resultsOf(ids), err // keeps spooled jobs in order: none overtakes them while the spool drains
+		return degraded(jobs, ids, true), err // keeps spooled jobs in order: none overtakes them while the spool drains
 	}
 	res, err := c.st.Enqueue(ctx, ms(now), jobs)
 	if err != nil {
@@ -80,20 +116,35 @@ func (c *Client) enqueueJobs(ctx context.Context, now time.Time, jobs []*Job, di
 			return nil, fmt.Errorf("slaq: enqueue: %w", err)
 		}
 		cause := fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err)
-		if !direct && c.policy(jobs) == DegradeDirect {
+		policy := c.policy(jobs)
+		if !direct && policy == DegradeDirect {
 			c.durable.storeDown.Store(true)
 			return nil, cause
 		}
 		ids, err := c.degrade(ctx, now, jobs, cause)
-		return resultsOf(ids), err
+		return degraded(jobs, ids, policy == DegradeSpool), err
 	}
 	c.durable.storeDown.Store(false)
+	subs := make([]Submitted, len(res))
 	for i, r := range res {
+		subs[i] = Submitted{ID: r.ID, Tier: jobs[i].Tier, Duplicate: r.Duplicate}
 		if !r.Duplicate {
 			c.events.emit(Event{Kind: EventEnqueued, At: now, Job: jobs[i]})
 		}
 	}
-	return res, nil
+	return subs, nil
+}
+
+// degraded reports the jobs that a degradation policy spooled or ran directly (nil when ids is).
+func degraded(jobs []*Job, ids []string, spooled bool) []Submitted {
+	if ids == nil {
+		return nil
+	}
+	subs := make([]Submitted, len(ids))
+	for i, id := range ids {
+		subs[i] = Submitted{ID: id, Tier: jobs[i].Tier, Spooled: spooled, Direct: !spooled}
+	}
+	return subs
 }
 
 // buildJob checks one request and makes its job record, with settings resolved in order:

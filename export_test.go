@@ -78,3 +78,13 @@ type tickBacklog struct {
 	mu    sync.Mutex
 	ticks []maint.CronTick
 }
+
+// WaitPurged waits for the next round of c's dead-letter purger (started with
+// StartWithSignals): how many rows it purged, or -1 when it did not have the round.
+func WaitPurged(c *Client, d time.Duration) (int, error) {
+	p := c.purger.Load()
+	if p == nil {
+		return 0, errors.New("the client runs no dead-letter purger")
+	}
+	return p.Purged.Wait(d)
+}

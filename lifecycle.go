@@ -60,10 +60,13 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	services := []maint.Service{
 		maint.NewRescuer(maint.RescuerConfig{Store: c.st, Clock: r.clock, Logger: r.log, Every: rescueEvery}),
-		maint.NewCleaner(c.cleanerConfig()),
+		c.newCleaner(),
 	}
 	if mover != nil {
 		services = append(services, mover)
+	}
+	if p := c.newPurger(); p != nil {
+		services = append(services, p)
 	}
 	services = append(services, c.forwarders()...)
 	services = append(services, c.startableCron()...)
@@ -156,6 +159,29 @@ func (c *Client) engineConfig(mover *maint.Mover) engine.Config {
 	}
 	cfg.OnRateLimited = func(_ store.Tier, typ string) { c.deferrals.add(typ) }
 	return cfg
+}
+
+// newPurger returns the dead-letter purger, or nil without a DeadLetterRetention, and makes it
+// the client's latest one.
+func (c *Client) newPurger() *maint.Purger {
+	r := c.cfg
+	if r.DeadLetterRetention <= 0 {
+		return nil
+	}
+	p := maint.NewPurger(maint.PurgerConfig{Store: c.st, DeadLetters: r.DeadLetters.(maint.DeadLetterPurger),
+		Clock: r.clock, Logger: r.log, Every: r.DeadLetterPurgeInterval, Retain: r.DeadLetterRetention})
+	if c.testSignals {
+		p.Purged.Init()
+	}
+	c.purger.Store(p)
+	return p
+}
+
+// newCleaner returns the retention cleaner and makes it the client's latest one.
+func (c *Client) newCleaner() *maint.Cleaner {
+	cl := maint.NewCleaner(c.cleanerConfig())
+	c.cleaner.Store(cl)
+	return cl
 }
 
 func (c *Client) cleanerConfig() maint.CleanerConfig {

@@ -78,14 +78,26 @@ func openChildStore(t *testing.T, spec string) store.Store {
 // child is a running worker process.
 type child struct {
 	cmd   *exec.Cmd
+	stdin io.WriteCloser
 	lines chan string
 }
 
 func startChild(t *testing.T, spec string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$")
-	cmd.Env = append(os.Environ(), "SLAQ_CHILD="+spec)
+	return startChildEnv(t, "^TestChildProcess$", "SLAQ_CHILD="+spec)
+}
+
+// startChildEnv runs this test binary's test named by run (a -test.run pattern) with env
+// added, and returns once it said "ready".
+func startChildEnv(t *testing.T, run string, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +105,7 @@ func startChild(t *testing.T, spec string) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, lines: make(chan string, 100000)}
+	c := &child{cmd: cmd, stdin: in, lines: make(chan string, 100000)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -105,6 +117,14 @@ func startChild(t *testing.T, spec string) *child {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	c.expect(t, "ready")
 	return c
+}
+
+// say writes a line to the child's standard input.
+func (c *child) say(t *testing.T, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		t.Fatalf("tell the child %q: %v", line, err)
+	}
 }
 
 // expect waits for a line with prefix and returns the rest of it.

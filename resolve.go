@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slaqhq/slaq/internal/maint"
 	"github.com/slaqhq/slaq/internal/service"
 )
 
@@ -109,6 +110,15 @@ func (c Config) resolve() (*resolved, error) {
 	r.DeadLetterInterval = cmp.Or(c.DeadLetterInterval, DefaultDeadLetterInterval)
 	r.DeadLetterRetry = cmp.Or(c.DeadLetterRetry, DefaultDeadLetterRetry)
 	r.DeadLetterBatch = cmp.Or(c.DeadLetterBatch, DefaultDeadLetterBatch)
+	r.DeadLetterPurgeInterval = cmp.Or(c.DeadLetterPurgeInterval, DefaultDeadLetterPurgeInterval)
+	switch _, purges := c.DeadLetters.(maint.DeadLetterPurger); {
+	case c.DeadLetterRetention < 0:
+		errs = append(errs, fmt.Errorf("DeadLetterRetention is %s: want a positive age, or 0 to keep dead letters", c.DeadLetterRetention))
+	case c.DeadLetterRetention > 0 && c.DeadLetters == nil:
+		errs = append(errs, errors.New("DeadLetterRetention is set but there is no DeadLetters queue"))
+	case c.DeadLetterRetention > 0 && !purges:
+		errs = append(errs, fmt.Errorf("DeadLetterRetention is set but DeadLetters (%T) has no Purge method", c.DeadLetters))
+	}
 	r.StoreRetryMin = cmp.Or(c.StoreRetryMin, DefaultStoreRetryMin)
 	r.StoreRetryMax = max(cmp.Or(c.StoreRetryMax, DefaultStoreRetryMax), r.StoreRetryMin)
 	r.FetchBatch = cmp.Or(c.FetchBatch, DefaultFetchBatch)
@@ -122,7 +132,7 @@ func (c Config) resolve() (*resolved, error) {
 		"CancelWait": int64(r.CancelWait), "IdleWait": int64(r.IdleWait), "CleanInterval": int64(r.CleanInterval),
 		"CleanBatch": int64(r.CleanBatch), "CleanMaxBatches": int64(r.CleanMaxBatches),
 		"DeadLetterInterval": int64(r.DeadLetterInterval), "DeadLetterRetry": int64(r.DeadLetterRetry),
-		"DeadLetterBatch": int64(r.DeadLetterBatch), "StoreRetryMin": int64(r.StoreRetryMin), "FetchBatch": int64(r.FetchBatch),
+		"DeadLetterBatch": int64(r.DeadLetterBatch), "DeadLetterPurgeInterval": int64(r.DeadLetterPurgeInterval), "StoreRetryMin": int64(r.StoreRetryMin), "FetchBatch": int64(r.FetchBatch),
 		"AckBatch": int64(r.AckBatch), "AckQueue": int64(r.AckQueue), "LatencyWindow": int64(r.LatencyWindow),
 		"ScheduleTolerance": int64(r.ScheduleTolerance),
 	} {

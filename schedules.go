@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/slaqhq/slaq/internal/maint"
-	"github.com/slaqhq/slaq/store"
 )
 
 // schedule is a checked Config.Schedules entry with what this process saw of it.
@@ -176,16 +175,4 @@ func (s *schedule) record(tick time.Time, id string, err error) {
 	if !tick.Before(s.lastRun) {
 		s.lastRun, s.lastID = tick, id
 	}
-}
-
-// resultsOf turns ids into enqueue results of stored jobs.
-func resultsOf(ids []string) []store.EnqueueResult {
-	if ids == nil {
-		return nil
-	}
-	res := make([]store.EnqueueResult, len(ids))
-	for i, id := range ids {
-		res[i].ID = id
-	}
-	return res
 }

@@ -160,8 +160,12 @@ type enqueueOptions struct {
 }
 
 type enqueueAnswer struct {
-	Success bool   `json:"success"`
-	ID      string `json:"id"`
+	Success   bool   `json:"success"`
+	ID        string `json:"id"`
+	Tier      string `json:"tier"`
+	Duplicate bool   `json:"duplicate"`         // nothing stored: id names the job holding the idempotency key
+	Spooled   bool   `json:"spooled,omitempty"` // the store did not answer; the job waits in the local spool
+	Direct    bool   `json:"direct,omitempty"`  // the store did not answer; the job ran in the server at once
 }
 
 func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request) {
@@ -186,12 +190,14 @@ func (h *Handler) enqueue(w http.ResponseWriter, r *http.Request) {
 	if len(payload) == 0 {
 		payload = []byte("null")
 	}
-	id, err := h.opts.Client.Enqueue(r.Context(), b.Type, payload, opts...)
+	sub, err := h.opts.Client.Submit(r.Context(), b.Type, payload, opts...)
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, enqueueAnswer{Success: true, ID: id})
+	// A duplicate answers 201 too, as a replay of the first answer, with duplicate set.
+	writeJSON(w, http.StatusCreated, enqueueAnswer{Success: true, ID: sub.ID, Tier: sub.Tier.String(),
+		Duplicate: sub.Duplicate, Spooled: sub.Spooled, Direct: sub.Direct})
 }
 
 // enqueueOpts checks b and turns it into enqueue options.

@@ -17,8 +17,10 @@ import (
 )
 
 type enqueued struct {
-	Success bool
-	ID      string
+	Success   bool
+	ID        string
+	Tier      string
+	Duplicate bool
 }
 
 type jobAnswer struct {
@@ -98,6 +100,9 @@ func TestEnqueueIdempotencyKey(t *testing.T) {
 			resp.Body.Close()
 			if a1.ID == "" || a2.ID != a1.ID || a3.ID != a1.ID {
 				t.Errorf("ids %s %s %s: want one job", a1.ID, a2.ID, a3.ID)
+			}
+			if a1.Duplicate || !a2.Duplicate || !a3.Duplicate || a1.Tier != "HIGH" || a2.Tier != "HIGH" {
+				t.Errorf("answers %+v %+v %+v: want the first stored in HIGH, the others duplicates", a1, a2, a3)
 			}
 			var m struct {
 				Metrics map[string]struct{ Waiting int64 }

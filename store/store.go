@@ -258,7 +258,8 @@ type Ack struct {
 
 // ListRequest asks for one page of a tier's jobs in one state. Orders: waiting in pickup
 // order (next to run first); delayed by RunAt; active by LeaseUntil; completed and failed most
-// recently finished first.
+// recently finished first. Waiting includes the jobs a rate limit holds back (a store may
+// list them after the others, each type's in their order, as the Redis store does).
 type ListRequest struct {
 	Tier   Tier
 	State  State

@@ -79,14 +79,17 @@ type Config struct {
 	// their workers).
 	Workers *bool
 
-	ShutdownGrace     time.Duration // SLAQ_SHUTDOWN_GRACE; default DefaultShutdownGrace
-	DrainDelay        time.Duration // default DefaultDrainDelay
-	ReadHeaderTimeout time.Duration // default DefaultReadHeaderTimeout
-	ReadTimeout       time.Duration // default DefaultReadTimeout
-	WriteTimeout      time.Duration // default DefaultWriteTimeout
-	IdleTimeout       time.Duration // default DefaultIdleTimeout
-	MaxHeaderBytes    int           // default DefaultMaxHeaderBytes
-	MaxPayloadBytes   int           // default slaq.DefaultMaxPayloadBytes
+	ShutdownGrace time.Duration // SLAQ_SHUTDOWN_GRACE; default DefaultShutdownGrace
+	// DeadLetterRetention purges dead letters older than this (slaq.Config.DeadLetterRetention).
+	// Default 0: kept until deleted.
+	DeadLetterRetention time.Duration
+	DrainDelay          time.Duration // default DefaultDrainDelay
+	ReadHeaderTimeout   time.Duration // default DefaultReadHeaderTimeout
+	ReadTimeout         time.Duration // default DefaultReadTimeout
+	WriteTimeout        time.Duration // default DefaultWriteTimeout
+	IdleTimeout         time.Duration // default DefaultIdleTimeout
+	MaxHeaderBytes      int           // default DefaultMaxHeaderBytes
+	MaxPayloadBytes     int           // default slaq.DefaultMaxPayloadBytes
 
 	// MetricsPublic serves /metrics without the admin token. Default: on in development,
 	// off otherwise (the config file's metrics: {public: true} turns it on).
@@ -282,7 +285,8 @@ func (c *Config) StorePath() string { return filepath.Join(c.DataDir, StoreFile)
 
 // ClientConfig is the slaq client configuration the file declares.
 func (c *Config) ClientConfig() slaq.Config {
-	cfg := slaq.Config{Tiers: c.Tiers, ShutdownGrace: c.ShutdownGrace, MaxPayloadBytes: c.MaxPayloadBytes, Sensitive: c.Sensitive}
+	cfg := slaq.Config{Tiers: c.Tiers, ShutdownGrace: c.ShutdownGrace, MaxPayloadBytes: c.MaxPayloadBytes, Sensitive: c.Sensitive,
+		DeadLetterRetention: c.DeadLetterRetention}
 	if len(c.Types) > 0 {
 		cfg.Types = make(map[string]slaq.TypeConfig, len(c.Types))
 		for name, t := range c.Types {

@@ -72,6 +72,7 @@ env: staging
 listen: "127.0.0.1:4100"
 data_dir: ./data
 shutdown_grace: 10s
+dead_letter_retention: 720h
 workers: false
 tiers:
   critical: {workers: 30, sla: 500ms}
@@ -104,7 +105,8 @@ func TestConfigFile(t *testing.T) {
 	if err := c.ApplyFile(writeFile(t, goodFile)); err != nil {
 		t.Fatal(err)
 	}
-	if c.Env != "staging" || c.Addr != "127.0.0.1:4100" || c.DataDir != "./data" || c.ShutdownGrace != 10*time.Second || *c.Workers {
+	if c.Env != "staging" || c.Addr != "127.0.0.1:4100" || c.DataDir != "./data" || c.ShutdownGrace != 10*time.Second || *c.Workers ||
+		c.DeadLetterRetention != 720*time.Hour {
 		t.Errorf("top level: %+v", c)
 	}
 	if c.Tiers[slaq.Critical].Workers != 30 || c.Tiers[slaq.Critical].SLA != 500*time.Millisecond || c.Tiers[slaq.Batch].Cap != 1 {
@@ -180,6 +182,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{"port: 99999\n", "line 1: port 99999"},
 		{"store: mongo\n", `line 1: store "mongo"`},
 		{"shutdown_grace: -1s\n", "line 1:"},
+		{"env: x\ndead_letter_retention: -1h\n", `line 2: "-1h" is not a duration`},
 	} {
 		p := writeFile(t, c.body)
 		cfg := Default()

@@ -25,6 +25,7 @@ import (
 //	redis_url: redis://redis.internal:6379
 //	database_url: postgres://slaq@db.internal/slaq
 //	shutdown_grace: 30s
+//	dead_letter_retention: 720h  # purge dead letters older than this (default: keep them)
 //	http: {read_header_timeout: 5s, read_timeout: 30s, write_timeout: 30s, idle_timeout: 2m, max_header_bytes: 65536}
 //	metrics: {public: false}   # true: /metrics without the admin token (default: only in development)
 //	sensitive: [password]      # payload fields shown as "[redacted]" for every job type
@@ -52,6 +53,7 @@ type fileConfig struct {
 	Workers       *bool                  `yaml:"workers"`
 	ShutdownGrace *duration              `yaml:"shutdown_grace"`
 	DrainDelay    *duration              `yaml:"drain_delay"`
+	DLRetention   *duration              `yaml:"dead_letter_retention"`
 	MaxPayload    int                    `yaml:"max_payload_bytes"`
 	Tiers         map[tierName]tierFile  `yaml:"tiers"`
 	JobTypes      map[string]jobTypeFile `yaml:"job_types"`
@@ -292,6 +294,9 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 	}
 	if fc.DrainDelay != nil {
 		c.DrainDelay = time.Duration(*fc.DrainDelay)
+	}
+	if fc.DLRetention != nil { // a negative duration does not parse
+		c.DeadLetterRetention = time.Duration(*fc.DLRetention)
 	}
 	if fc.MaxPayload != 0 {
 		if fc.MaxPayload < 0 {

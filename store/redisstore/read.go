@@ -161,7 +161,9 @@ func listingOf(k *tierKeys, st store.State) (listing, error) {
 
 // List returns one page of req.Tier's jobs in req.State with one list script call: waiting
 // jobs next to run first, delayed by RunAt, active by LeaseUntil, completed and failed most
-// recently finished first. Ids whose record is gone are skipped.
+// recently finished first. Ids whose record is gone are skipped. Waiting jobs that a rate
+// limit holds back (they wait in their type's lane, not in the tier's LIST) are listed after
+// the LIST's jobs, each limited type's together in their order.
 //
 // Cost: a ZSET state (every state but waiting) is paged with a cursor naming the last entry's
 // score and member, so a page costs O(log n + page) wherever it starts. The waiting LIST has
@@ -187,20 +189,26 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	if err != nil {
 		return page, err
 	}
-	cur, err := decodeCursor(req.Cursor, l.code)
+	cur, code, err := decodeCursor(req.Cursor, l.code)
 	if err != nil {
 		return page, err
 	}
 	keys := []string{l.key, k.jobs}
-	if req.State == store.StateActive {
+	switch req.State {
+	case store.StateActive:
 		keys = append(keys, k.started)
+	case store.StateWaiting:
+		keys = append(keys, k.held)
 	}
-	arg3, arg4 := cur.score, cur.member
-	if l.order == "w" {
+	order, arg3, arg4 := l.order, cur.score, cur.member
+	switch {
+	case code == heldCode:
+		order = "h"
+	case l.order == "w":
 		arg3 = itoa(cur.offset)
 	}
 	m, err := s.run(ctx, call{s: scriptList, keys: keys,
-		args: []string{l.order, itoa(int64(req.Limit)), arg3, arg4, strconv.Itoa(l.strip)}})
+		args: []string{order, itoa(int64(req.Limit)), arg3, arg4, strconv.Itoa(l.strip)}})
 	if err != nil {
 		return page, fmt.Errorf("redisstore: list %s %s: %w", req.Tier, req.State, err)
 	}
@@ -213,13 +221,18 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.ListPage, error) {
 	var page store.ListPage
 	arr, err := m.ToArray()
-	if err != nil || len(arr) != 5 {
+	if err != nil || len(arr) != 6 {
 		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %v", m, err)
 	}
 	start, err := arr[4].AsInt64()
 	if err != nil {
 		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %w", m, err)
 	}
+	heldAt, err := arr[5].AsInt64() // 1-based index of the first held member, 0: none
+	if err != nil {
+		return page, fmt.Errorf("redisstore: list: unexpected reply %v: %w", m, err)
+	}
+	isHeld := func(i int) bool { return heldAt > 0 && int64(i) >= heldAt-1 }
 	var parts [4][]rueidis.RedisMessage
 	for i := range parts {
 		if parts[i], err = arr[i].ToArray(); err != nil {
@@ -228,7 +241,7 @@ func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.
 	}
 	members, scores, recs, starts := parts[0], parts[1], parts[2], parts[3]
 	n := min(len(members), req.Limit)
-	if len(recs) != len(members) || (l.order != "w" && len(scores) != len(members)) ||
+	if len(recs) != len(members) || (l.order != "w" && heldAt == 0 && len(scores) != len(members)) ||
 		(req.State == store.StateActive && len(starts) != len(members)) {
 		return page, fmt.Errorf("redisstore: list: unexpected reply %v", m)
 	}
@@ -245,10 +258,11 @@ func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.
 		if err != nil {
 			return page, fmt.Errorf("redisstore: list: %w", err)
 		}
-		if len(member) < l.strip {
+		id, ok := listedID(member, l.strip, isHeld(i))
+		if !ok {
 			continue
 		}
-		j, err := decodeRecord(member[l.strip:], rec)
+		j, err := decodeRecord(id, rec)
 		if err != nil {
 			return page, err
 		}
@@ -266,14 +280,38 @@ func parseList(m rueidis.RedisMessage, req store.ListRequest, l listing) (store.
 		if next.member, err = members[n-1].ToString(); err != nil {
 			return page, fmt.Errorf("redisstore: list: %w", err)
 		}
-		if l.order != "w" {
+		code := l.code
+		switch {
+		case isHeld(n - 1):
+			code, next.score = heldCode, "0"
+		case l.order != "w":
 			if next.score, err = scores[n-1].ToString(); err != nil {
 				return page, fmt.Errorf("redisstore: list: %w", err)
 			}
 		}
-		page.Next = next.encode(l.code)
+		page.Next = next.encode(code)
 	}
 	return page, nil
+}
+
+// heldCode starts the cursor of a waiting listing that reached the jobs a rate limit holds
+// back (the held ZSET, listed after the waiting LIST).
+const heldCode = 'h'
+
+// listedID returns the job id in a listed member: the member less strip bytes, or for a held
+// member (type "\0" 10 hex digits id) what follows the sequence number.
+func listedID(member string, strip int, held bool) (string, bool) {
+	if held {
+		_, rest, ok := strings.Cut(member, "\x00")
+		if !ok || len(rest) <= 10 {
+			return "", false
+		}
+		return rest[10:], true
+	}
+	if len(member) < strip {
+		return "", false
+	}
+	return member[strip:], true
 }
 
 // listCursor is where a page of List starts: after the waiting job member, expected offset
@@ -294,33 +332,40 @@ func (c listCursor) encode(code byte) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(string(code) + ":" + mid + ":" + c.member))
 }
 
-// decodeCursor reads a cursor made by encode for a listing whose cursors start with code.
-func decodeCursor(s string, code byte) (listCursor, error) {
+// decodeCursor reads a cursor made by encode for a listing whose cursors start with code (a
+// waiting listing's may also start with heldCode), and returns it with its code.
+func decodeCursor(s string, code byte) (listCursor, byte, error) {
 	var c listCursor
 	if s == "" {
-		return c, nil
+		return c, code, nil
 	}
 	bad := fmt.Errorf("redisstore: list: malformed cursor %q", s)
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) < 3 || b[1] != ':' {
-		return c, bad
+		return c, 0, bad
 	}
-	if b[0] != code {
-		return c, fmt.Errorf("redisstore: list: cursor %q is from a listing of another state", s)
+	if b[0] != code && (code != 'w' || b[0] != heldCode) {
+		return c, 0, fmt.Errorf("redisstore: list: cursor %q is from a listing of another state", s)
 	}
 	mid, member, ok := strings.Cut(string(b[2:]), ":")
 	if !ok || member == "" {
-		return c, bad
+		return c, 0, bad
 	}
-	if code == 'w' {
+	switch b[0] {
+	case 'w':
 		if c.offset, err = strconv.ParseInt(mid, 10, 64); err != nil || c.offset < 0 {
-			return c, bad
+			return c, 0, bad
 		}
-	} else if _, err := parseScore(mid); err != nil {
-		return c, bad
-	} else {
+	case heldCode:
+		if _, ok := listedID(member, 0, true); !ok {
+			return c, 0, bad
+		}
+	default:
+		if _, err := parseScore(mid); err != nil {
+			return c, 0, bad
+		}
 		c.score = mid
 	}
 	c.member = member
-	return c, nil
+	return c, b[0], nil
 }

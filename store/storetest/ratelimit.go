@@ -133,6 +133,38 @@ func runRateLimit(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("HeldJobsAreListedWaiting", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const tier = store.High
+		setLimit(t, s, store.RateLimit{Tier: tier, Type: "webhook", Rate: 1, PeriodMs: 60_000})
+		lim, free := typed(6, tier, "webhook"), typed(4, tier, "other")
+		enqueue(t, s, Base, lim...)
+		enqueue(t, s, Base, free...)
+		// One start of webhook is free; the next ones are held back while "other" runs.
+		claimed := fetch(t, s, tier, 2, Base).Jobs
+		claimed = append(claimed, fetch(t, s, tier, 1, Base).Jobs...)
+		wantIDs(t, "claimed", claimed, lim[0], free[0], free[1])
+		want := map[string]bool{}
+		for _, j := range append(slices.Clone(lim[1:]), free[2:]...) {
+			want[j.ID] = true
+		}
+		wantCounts(t, s, tier, store.Counts{Waiting: int64(len(want)), Active: 3})
+		for _, limit := range []int{1, 2, 3, 100} {
+			got := listAll(t, s, tier, store.StateWaiting, limit, len(want))
+			seen := map[string]bool{}
+			for _, j := range got {
+				if !want[j.ID] || seen[j.ID] {
+					t.Fatalf("limit %d: listed %s (%s), want each waiting job once: %v", limit, j.ID, j.Type, ids(got))
+				}
+				if j.State != store.StateWaiting {
+					t.Fatalf("limit %d: listed %s in state %s", limit, j.ID, j.State)
+				}
+				seen[j.ID] = true
+			}
+		}
+	})
+
 	t.Run("BadLimits", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)

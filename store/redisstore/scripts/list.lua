@@ -2,9 +2,13 @@
 --
 -- KEYS[1]  the state's structure: waiting LIST, or delayed, active, completed or failed ZSET
 -- KEYS[2]  jobs HASH (id -> record)
--- KEYS[3]  started HASH (id -> StartedAt of an active job), for the active ZSET only
+-- KEYS[3]  started HASH (id -> StartedAt of an active job), for the active ZSET; for "w" and
+--          "h", the held ZSET (jobs a rate limit holds back: member type .. "\0" .. 10 hex
+--          digits of a sequence number .. id, all scores 0)
 --
--- ARGV[1]  order: "w" the waiting LIST, next to run first; "a" a ZSET by ascending score
+-- ARGV[1]  order: "w" the waiting LIST, next to run first, then the held ZSET by member
+--          (each limited type's held jobs together, in their order); "h" the held ZSET only,
+--          after member ARGV[4] (a cursor into the held part of a waiting listing); "a" a ZSET by ascending score
 --          (delayed by RunAt, active by LeaseUntil); "r" a ZSET by descending score
 --          (completed and failed, most recently finished first)
 -- ARGV[2]  page size p, at least 1
@@ -18,20 +22,38 @@
 -- ARGV[5]  how many leading bytes of a member to drop to get the id (10 for delayed, else 0)
 --
 -- Reads p + 1 entries, so the caller knows whether a page follows.
--- Returns {{member1, ...}, {score1, ...} (ZSETs only, else empty), {record1, ...},
+-- Returns {{member1, ...}, {score1, ...} (ZSETs but held only, else empty), {record1, ...},
 -- {StartedAt1, ...} (active only, else empty), distance of the page's first job from the
--- pop end ("w" only, else 0)}; a record or StartedAt is false when missing.
+-- pop end ("w" only, else 0), index of the first held member (0: none)}; a record or
+-- StartedAt is false when missing.
 --
 -- Time: O(log N + p) for a ZSET when the cursor's member still has the cursor's score, else
 -- O(log N · log k + p), k = members with the cursor's score; O(d + p) for "w", d = the last
--- listed job's distance from the pop end. Needs Redis >= 6.0.6 (LPOS).
+-- listed job's distance from the pop end; O(log H + p) for the held part, H = held jobs.
+-- Needs Redis >= 6.0.6 (LPOS).
 local order, p = ARGV[1], tonumber(ARGV[2])
 if not p or p < 1 then
   return redis.error_reply('ERR list: page size must be at least 1')
 end
 local members, scores = {}, {}
-local off = 0
-if order == 'w' then
+local off, heldAt = 0, 0
+-- fromHeld appends up to n held members after member after ('' from the first).
+local function fromHeld(after, n)
+  local lo = '-'
+  if after ~= '' then
+    lo = '(' .. after
+  end
+  local got = redis.call('ZRANGEBYLEX', KEYS[3], lo, '+', 'LIMIT', 0, n)
+  if #got > 0 then
+    heldAt = #members + 1
+  end
+  for _, m in ipairs(got) do
+    members[#members + 1] = m
+  end
+end
+if order == 'h' then
+  fromHeld(ARGV[4], p + 1)
+elseif order == 'w' then
   off = tonumber(ARGV[3]) or 0
   if ARGV[4] ~= '' then
     -- Continue after the last job listed, wherever claims and releases moved it; gone (so
@@ -46,6 +68,9 @@ if order == 'w' then
   local got = redis.call('LRANGE', KEYS[1], -(off + p + 1), -(off + 1))
   for i = #got, 1, -1 do -- the pop end (next to run) is the LIST's tail
     members[#members + 1] = got[i]
+  end
+  if #members < p + 1 then
+    fromHeld('', p + 1 - #members)
   end
 else
   -- less compares members by their bytes, as a ZSET orders members of one score (Lua's own
@@ -102,13 +127,17 @@ end
 local strip = tonumber(ARGV[5]) or 0
 local ids = {}
 for i, m in ipairs(members) do
-  ids[i] = string.sub(m, strip + 1)
+  if heldAt > 0 and i >= heldAt then
+    ids[i] = string.sub(m, string.find(m, '\0', 1, true) + 11)
+  else
+    ids[i] = string.sub(m, strip + 1)
+  end
 end
 local recs, starts = {}, {}
 if #ids > 0 then
   recs = records(KEYS[2], ids)
-  if KEYS[3] then
+  if KEYS[3] and order ~= 'w' and order ~= 'h' then
     starts = records(KEYS[3], ids)
   end
 end
-return {members, scores, recs, starts, off}
+return {members, scores, recs, starts, off, heldAt}
