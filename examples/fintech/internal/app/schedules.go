@@ -40,12 +40,12 @@ type schedule struct {
 }
 
 type schedules struct {
-	a     *App
+	a       *App
 	entries []*schedule
-	mu    sync.Mutex
-	last  map[string]time.Time
-	stopc chan struct{}
-	done  chan struct{}
+	mu      sync.Mutex
+	last    map[string]time.Time
+	stopc   chan struct{}
+	done    chan struct{}
 }
 
 func newSchedules(a *App) *schedules {
