@@ -133,7 +133,8 @@ func (e *env) token(id int64, role string, ttl time.Duration) string {
 	e.t.Helper()
 	iss := *e.app.Auth
 	if ttl < 0 {
-		iss.Now = func() time.Time { return time.Now().Add(2 * ttl) }
+		shift := 2 * ttl
+		iss.Now = func() time.Time { return time.Now().Add(shift) }
 		ttl = -ttl
 	}
 	s, err := iss.Sign(auth.User{ID: id, Role: role}, ttl)
