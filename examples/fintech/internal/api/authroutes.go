@@ -9,15 +9,8 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/slaqhq/slaq/examples/fintech/internal/ledger"
-)
-
-// Lifetimes of the one-time codes.
-const (
-	ResetTokenTTL = time.Hour        // a password-reset link
-	OTPTTL        = 10 * time.Minute // a one-time sign-in code
 )
 
 type emailBody struct {
@@ -37,8 +30,9 @@ func checkEmail(s string) (string, string) {
 	return strings.ToLower(s), ""
 }
 
-// forgotPassword: the guide's route. It finds the user, stores a hashed reset token, and
-// queues the email (CRITICAL); when the queue does not answer, slaq sends it directly.
+// forgotPassword: the guide's route. It finds the user, makes a reset token and queues the
+// email (CRITICAL), which stores the token's hash and sends the link; when the queue does not
+// answer, slaq runs that job directly. The request itself writes nothing but the job.
 func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 	var b emailBody
 	if !decode(w, r, s.MaxBodyBytes, &b) {
@@ -64,10 +58,6 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "reset token", err)
 		return
 	}
-	if err := s.Ledger.SaveCode(ctx, u.Email, ledger.CodeReset, token, ResetTokenTTL); err != nil {
-		s.internal(w, "reset token", err)
-		return
-	}
 	if _, err := s.Queue.SendPasswordReset(ctx, u.Email, token); err != nil {
 		s.enqueueFailed(w, "the reset email", err)
 		return
@@ -75,8 +65,8 @@ func (s *Server) forgotPassword(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "Reset email sent"})
 }
 
-// sendOTP: the guide's route. It stores a hashed six-digit code and queues its email
-// (CRITICAL; sent directly when the queue does not answer).
+// sendOTP: the guide's route. It makes a six-digit code and queues its job (CRITICAL; run
+// directly when the queue does not answer), which stores the code's hash and sends it.
 func (s *Server) sendOTP(w http.ResponseWriter, r *http.Request) {
 	var b emailBody
 	if !decode(w, r, s.MaxBodyBytes, &b) {
@@ -93,12 +83,7 @@ func (s *Server) sendOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
-	ctx := r.Context()
-	if err := s.Ledger.SaveCode(ctx, email, ledger.CodeOTP, code, OTPTTL); err != nil {
-		s.internal(w, "code", err)
-		return
-	}
-	if _, err := s.Queue.SendOTP(ctx, email, code); err != nil {
+	if _, err := s.Queue.SendOTP(r.Context(), email, code); err != nil {
 		s.enqueueFailed(w, "the code email", err)
 		return
 	}

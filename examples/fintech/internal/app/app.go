@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	} else if cfg.DatabaseURL != "" {
 		return nil, errors.New("DATABASE_URL: want a postgres:// URL (leave it unset for SQLite files in DATA_DIR)")
 	}
-	if a.Ledger, err = ledger.Open(ctx, ledgerDSN); err != nil {
+	if a.Ledger, err = ledger.Open(ctx, ledgerDSN, ledger.Options{Synchronous: cfg.LedgerSynchronous}); err != nil {
 		return nil, err
 	}
 	a.Ledger.Now = cfg.Now

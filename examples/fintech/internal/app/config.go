@@ -44,9 +44,13 @@ type Config struct {
 	// CryptomusKey (CRYPTOMUS_API_KEY) and NOWPaymentsSecret (NOWPAYMENTS_IPN_SECRET) check
 	// the webhooks; development makes them up (and prints them).
 	CryptomusKey, NOWPaymentsSecret string
-	SeedUsers                       int  // demo accounts to create; default DefaultSeedUsers in development, 0 else
-	NoSchedules                     bool // do not run the cleanup and newsletter schedules
-	CleanupDays                     int  // default DefaultCleanupDays
+	// LedgerSynchronous (LEDGER_SYNCHRONOUS) is the SQLite ledger's synchronous setting;
+	// default ledger.DefaultSynchronous (FULL). NORMAL trades power-cut durability of the latest
+	// commits for much faster writes (see the README's figures).
+	LedgerSynchronous string
+	SeedUsers         int  // demo accounts to create; default DefaultSeedUsers in development, 0 else
+	NoSchedules       bool // do not run the cleanup and newsletter schedules
+	CleanupDays       int  // default DefaultCleanupDays
 
 	// For tests and the load command.
 	Tiers  map[slaq.Tier]slaq.TierConfig // overrides of slaq's tier defaults
@@ -69,6 +73,7 @@ func FromEnv() (Config, error) {
 		CryptomusKey:      os.Getenv("CRYPTOMUS_API_KEY"),
 		NOWPaymentsSecret: os.Getenv("NOWPAYMENTS_IPN_SECRET"),
 		RedisURL:          os.Getenv("REDIS_URL"),
+		LedgerSynchronous: os.Getenv("LEDGER_SYNCHRONOUS"),
 	}
 	if c.RedisURL == "" && os.Getenv("REDIS_HOST") != "" {
 		c.RedisURL = "redis://" // redisstore.FromEnv reads REDIS_HOST, REDIS_PORT, REDIS_PASSWORD

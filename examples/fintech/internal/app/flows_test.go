@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/quotedprintable"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,17 @@ func (e *env) waitMail(subject string, n int) {
 		}
 		return got >= n
 	})
+}
+
+// decodeQP returns the body of a quoted-printable message.
+func decodeQP(t *testing.T, data string) string {
+	t.Helper()
+	_, body, _ := strings.Cut(data, "\r\n\r\n")
+	b, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func (e *env) tx(id string) ledger.Transaction {
@@ -73,6 +86,22 @@ func TestRoutesEndToEnd(t *testing.T) {
 				t.Fatalf("send-otp: %d", code)
 			}
 			e.waitMail("Your Advancia Pay code", 1)
+			// The emailed token and code are the ones stored (hashed) in the ledger.
+			for _, m := range e.sink.Messages() {
+				body := decodeQP(t, m.Data)
+				kind, email, code := "", m.To[0], ""
+				if i := strings.Index(body, "token="); i >= 0 {
+					kind, code = ledger.CodeReset, strings.Fields(body[i+len("token="):])[0]
+				} else if i := strings.Index(m.Subject, "code: "); i >= 0 {
+					kind, code = ledger.CodeOTP, m.Subject[i+len("code: "):]
+				}
+				if ok, err := e.app.Ledger.CheckCode(ctx, email, kind, code); !ok || err != nil {
+					t.Fatalf("%s code %q for %s is not valid in the ledger (%v)", kind, code, email, err)
+				}
+				if ok, _ := e.app.Ledger.CheckCode(ctx, email, kind, code+"x"); ok {
+					t.Fatal("a wrong code is valid")
+				}
+			}
 
 			// A card payment: pending → processing → completed, notification, wallet synced.
 			code, out := e.do("POST", "/api/payments/process", e.user, `{"amount": 25.5, "currency": "USD", "method": "card"}`)

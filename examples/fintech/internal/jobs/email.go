@@ -6,11 +6,18 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/slaqhq/slaq"
 
 	"github.com/slaqhq/slaq/examples/fintech/internal/ledger"
 	"github.com/slaqhq/slaq/examples/fintech/internal/mail"
+)
+
+// Lifetimes of the one-time codes, from when their job runs.
+const (
+	ResetTokenTTL = time.Hour        // a password-reset link
+	OTPTTL        = 10 * time.Minute // a one-time sign-in code
 )
 
 func (w *Workers) send(ctx context.Context, m mail.Message) error {
@@ -24,6 +31,9 @@ func (w *Workers) passwordReset(ctx context.Context, _ *slaq.Job, p PasswordRese
 	if p.Token == "" {
 		return slaq.Permanent(errors.New("no reset token"))
 	}
+	if err := w.Ledger.SaveCode(ctx, p.Email, ledger.CodeReset, p.Token, ResetTokenTTL); err != nil {
+		return err
+	}
 	link := w.BaseURL + "/reset-password?token=" + url.QueryEscape(p.Token)
 	return w.send(ctx, mail.Message{To: p.Email, Subject: "Reset your Advancia Pay password",
 		Text: "Someone asked to reset the password of this account.\n\nReset it here (valid for 1 hour):\n" + link +
@@ -33,6 +43,9 @@ func (w *Workers) passwordReset(ctx context.Context, _ *slaq.Job, p PasswordRese
 func (w *Workers) otp(ctx context.Context, _ *slaq.Job, p OTP) error {
 	if p.Code == "" {
 		return slaq.Permanent(errors.New("no code"))
+	}
+	if err := w.Ledger.SaveCode(ctx, p.Email, ledger.CodeOTP, p.Code, OTPTTL); err != nil {
+		return err
 	}
 	return w.send(ctx, mail.Message{To: p.Email, Subject: "Your Advancia Pay code: " + p.Code,
 		Text: "Your one-time code is " + p.Code + ". It is valid for 10 minutes.\n"})

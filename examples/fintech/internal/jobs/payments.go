@@ -39,8 +39,7 @@ func (w *Workers) processPayment(ctx context.Context, _ *slaq.Job, p Payment) er
 	}
 	switch t.Method {
 	case MethodCryptomus, MethodNOWPayments:
-		w.audit(ctx, "info", fmt.Sprintf("payment %s awaits its %s webhook", t.ID, t.Method))
-		return nil
+		return nil // processing until the provider's webhook
 	}
 	if t.Status == ledger.StatusProcessing {
 		to, why := ledger.StatusCompleted, ""
@@ -52,7 +51,6 @@ func (w *Workers) processPayment(ctx context.Context, _ *slaq.Job, p Payment) er
 		}
 		t.Status, t.Error = to, why
 	}
-	w.audit(ctx, "info", fmt.Sprintf("payment %s %s", t.ID, t.Status))
 	return w.settled(ctx, t)
 }
 
@@ -113,14 +111,9 @@ func (w *Workers) applyWebhook(ctx context.Context, n webhook.Notification) erro
 	if err != nil {
 		return err
 	}
-	switch {
-	case res.Duplicate:
-		w.audit(ctx, "info", fmt.Sprintf("%s payment %s %s: resent, ignored", n.Provider, n.PaymentID, n.Status))
-		return nil
-	case !res.Moved:
-		w.audit(ctx, "info", fmt.Sprintf("%s payment %s %s: transaction %s stays %s", n.Provider, n.PaymentID, n.Status, n.OrderID, res.Transaction.Status))
+	if res.Duplicate || !res.Moved { // resent, or a status that changes nothing: the ledger is as it was
+		w.Log.Info("fintech: webhook changed nothing", "provider", n.Provider, "payment", n.PaymentID, "status", n.Status, "duplicate", res.Duplicate)
 		return nil
 	}
-	w.audit(ctx, "info", fmt.Sprintf("%s payment %s %s: transaction %s %s", n.Provider, n.PaymentID, n.Status, n.OrderID, res.Transaction.Status))
 	return w.settled(ctx, res.Transaction)
 }

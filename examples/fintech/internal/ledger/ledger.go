@@ -45,9 +45,21 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// DefaultSynchronous is a SQLite ledger's synchronous setting: FULL, every commit fsynced
+// before it returns, so an acknowledged payment survives a power cut.
+const DefaultSynchronous = "FULL"
+
+// Options configure a ledger; the zero value is the default.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: "FULL" (DefaultSynchronous), "EXTRA", or
+	// "NORMAL" (commits survive a crash of the process, not a power cut; a payment row and
+	// its job are still committed together). Ignored on PostgreSQL.
+	Synchronous string
+}
+
 // Open opens (and creates the tables of) the ledger at dsn: a postgres:// URL or a SQLite
 // file path.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	d := &DB{pg: IsPostgres(dsn), Now: time.Now}
 	if d.pg {
 		db, err := sql.Open("pgx", dsn)
@@ -56,7 +68,15 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		d.w, d.r = db, db
 	} else {
-		base := "file:" + dsn + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		sync := opts.Synchronous
+		switch sync {
+		case "":
+			sync = DefaultSynchronous
+		case "FULL", "NORMAL", "EXTRA":
+		default:
+			return nil, fmt.Errorf("ledger: synchronous %q: want FULL, NORMAL or EXTRA", sync)
+		}
+		base := "file:" + dsn + "?_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
 			"&_pragma=foreign_keys(ON)&_pragma=busy_timeout(" + strconv.FormatInt(DefaultBusyTimeout.Milliseconds(), 10) + ")"
 		w, err := sql.Open("sqlite", base)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -119,22 +119,56 @@ func (d *DB) ImportTransactions(ctx context.Context, ps []NewPayment, status str
 
 // SetStatus moves transaction id to status to if it is in one of from, recording errText,
 // and reports whether it moved. A transaction that already left from is not touched: that is
-// what keeps a payment from completing twice.
+// what keeps a payment from completing twice. A move writes its log row ("transaction …
+// pending → processing") in the same SQL transaction.
 func (d *DB) SetStatus(ctx context.Context, id string, from []string, to, errText string) (bool, error) {
 	if len(from) == 0 {
 		return false, errors.New("ledger: SetStatus needs the states to move from")
 	}
-	q := "UPDATE transactions SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status IN (?" + repeat(",?", len(from)-1) + ")"
-	args := []any{to, errText, d.now(), id}
+	var moved bool
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		moved, err = d.move(ctx, tx, id, from, to, errText, "", "")
+		return err
+	})
+	return moved, err
+}
+
+// move is SetStatus inside tx, optionally attaching the provider's payment id.
+func (d *DB) move(ctx context.Context, tx *sql.Tx, id string, from []string, to, errText, provider, providerID string) (bool, error) {
+	q := "UPDATE transactions SET status = ?, error = ?, updated_at = ?"
+	args := []any{to, errText, d.now()}
+	if provider != "" {
+		q += ", provider = ?, provider_payment_id = ?"
+		args = append(args, provider, providerID)
+	}
+	q += " WHERE id = ? AND status IN (?" + repeat(",?", len(from)-1) + ")"
+	args = append(args, id)
 	for _, f := range from {
 		args = append(args, f)
 	}
-	res, err := d.w.ExecContext(ctx, d.q(q), args...)
+	if provider != "" { // a transaction settles with one provider payment only
+		q += " AND (provider_payment_id IS NULL OR (provider = ? AND provider_payment_id = ?))"
+		args = append(args, provider, providerID)
+	}
+	res, err := tx.ExecContext(ctx, d.q(q), args...)
 	if err != nil {
 		return false, fmt.Errorf("ledger: transaction %s to %s: %w", id, to, err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil
+	}
+	msg := fmt.Sprintf("transaction %s → %s", id, to)
+	if errText != "" {
+		msg += ": " + errText
+	}
+	if provider != "" {
+		msg += fmt.Sprintf(" (%s payment %s)", provider, providerID)
+	}
+	if _, err := tx.ExecContext(ctx, d.q("INSERT INTO logs (level, message, created_at) VALUES ('info', ?, ?)"), msg, d.now()); err != nil {
+		return false, fmt.Errorf("ledger: log: %w", err)
+	}
+	return true, nil
 }
 
 // Transaction returns the transaction with id, or ErrNotFound.

@@ -50,19 +50,9 @@ func (d *DB) ApplyWebhook(ctx context.Context, w Webhook) (WebhookResult, error)
 			from = []string{StatusPending}
 		}
 		if len(from) > 0 {
-			q := `UPDATE transactions SET status = ?, provider = ?, provider_payment_id = ?, updated_at = ?
-				WHERE id = ? AND status IN (?` + repeat(",?", len(from)-1) + `) AND (provider_payment_id IS NULL OR (provider = ? AND provider_payment_id = ?))`
-			args := []any{w.Outcome, w.Provider, w.PaymentID, d.now(), w.OrderID}
-			for _, f := range from {
-				args = append(args, f)
+			if res.Moved, err = d.move(ctx, tx, w.OrderID, from, w.Outcome, "", w.Provider, w.PaymentID); err != nil {
+				return err
 			}
-			args = append(args, w.Provider, w.PaymentID)
-			r, err := tx.ExecContext(ctx, d.q(q), args...)
-			if err != nil {
-				return fmt.Errorf("ledger: apply webhook to %s: %w", w.OrderID, err)
-			}
-			n, _ := r.RowsAffected()
-			res.Moved = n == 1
 		}
 		rows, err := tx.QueryContext(ctx, d.q("SELECT "+txCols+" FROM transactions WHERE id = ?"), w.OrderID)
 		if err != nil {
