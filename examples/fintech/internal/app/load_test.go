@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,12 +18,11 @@ import (
 // The guide's load test: 100 concurrent forgot-password requests against the running
 // service are all answered and queued within 1 s, and all 100 emails reach the SMTP server
 // within 10 s, while a LOW export and a BATCH cleanup are running (held running, mid-work,
-// until the burst is through, so their workers are taken for the whole test).
+// until the burst is through, so their workers are taken for the whole test). It is timed,
+// so it runs alone: not in parallel with this package's other tests, nor its two variants.
 func TestGuideLoad(t *testing.T) {
-	t.Parallel()
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
-			t.Parallel()
 			started := make(chan string, 2)
 			release := make(chan struct{})
 			e := newEnv(t, opts{backend: b, midway: func(ctx context.Context, j *slaq.Job) {
@@ -66,8 +66,10 @@ func TestGuideLoad(t *testing.T) {
 			begin := time.Now()
 			var wg sync.WaitGroup
 			errs := make(chan error, 100)
+			took := make([]time.Duration, 101)
 			for i := 1; i <= 100; i++ {
 				wg.Go(func() {
+					defer func() { took[i] = time.Since(begin) }()
 					resp, err := client.Post(e.srv.URL+"/api/auth/forgot-password", "application/json",
 						strings.NewReader(fmt.Sprintf(`{"email":"user%d@example.com"}`, i)))
 					if err != nil {
@@ -95,7 +97,9 @@ func TestGuideLoad(t *testing.T) {
 				t.Fatalf("CRITICAL holds %d jobs after the burst, want 100", got)
 			}
 			if queued > time.Second {
-				t.Fatalf("100 requests answered in %s, queued by %s: want within 1 s", answered, queued)
+				slices.Sort(took)
+				t.Fatalf("100 requests answered in %s (the 50th by %s, the 99th by %s), queued by %s: want within 1 s",
+					answered, took[50], took[99], queued)
 			}
 			seen := map[string]bool{}
 			deadline := time.After(10*time.Second - time.Since(begin))

@@ -28,6 +28,9 @@ var ErrNotFound = errors.New("not found")
 // DefaultBusyTimeout is how long a SQLite connection waits for the file's write lock: 5 s.
 const DefaultBusyTimeout = 5 * time.Second
 
+// DefaultPostgresConns is how many connections a PostgreSQL ledger keeps at most: 16.
+const DefaultPostgresConns = 16
+
 // DefaultReadConns is how many reader connections a SQLite ledger keeps: 4.
 const DefaultReadConns = 4
 
@@ -66,6 +69,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ledger: open postgres: %w", err)
 		}
+		// A bounded pool: a burst of requests waits for a connection rather than dialling
+		// one each.
+		db.SetMaxOpenConns(DefaultPostgresConns)
+		db.SetMaxIdleConns(DefaultPostgresConns)
 		d.w, d.r = db, db
 	} else {
 		sync := opts.Synchronous
