@@ -37,6 +37,9 @@ type Client struct {
 	maint []maint.Service               // the running maintenance services; nil when stopped
 	eng   atomic.Pointer[engine.Engine] // the latest engine (kept after Stop for its metrics)
 	mover atomic.Pointer[maint.Mover]   // the latest dead-letter mover
+	cron  atomic.Pointer[maint.Cron]    // the latest schedule firer
+
+	schedules []*schedule // Config.Schedules, checked (schedules.go)
 
 	deferrals counters // rate-limit deferrals by job type (limit.go)
 
@@ -46,7 +49,8 @@ type Client struct {
 }
 
 // New returns a client on st with cfg (see [Config] for defaults); an unusable cfg gives an
-// error wrapping [ErrInvalidConfig]. The client does not own st: closing it is the caller's
+// error wrapping [ErrInvalidConfig] (and, for a bad schedule, [ErrInvalid] too). New starts
+// nothing. The client does not own st: closing it is the caller's
 // job, after Stop.
 func New(st store.Store, cfg Config) (*Client, error) {
 	if st == nil {
@@ -57,6 +61,9 @@ func New(st store.Store, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{st: st, cfg: r}
+	if err := c.resolveSchedules(); err != nil {
+		return nil, fmt.Errorf("slaq: %w: %w", ErrInvalidConfig, err)
+	}
 	c.events = newDispatcher(r.Observers, r.EventBuffer, r.log)
 	return c, nil
 }

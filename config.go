@@ -258,4 +258,11 @@ type Config struct {
 	// Name identifies this process to operators (it is stored as the lease owner).
 	// Default host name and pid.
 	Name string
+	// Schedules are cron schedules whose jobs Start enqueues at every tick, once per tick
+	// however many processes have them (see [Schedule]). New refuses an invalid one with an
+	// error wrapping ErrInvalid. Default: none.
+	Schedules []Schedule
+	// ScheduleTolerance is how late a schedule's tick may fire and still count as on time,
+	// and how far replicas' clocks may differ. Default DefaultScheduleTolerance.
+	ScheduleTolerance time.Duration
 }

@@ -55,25 +55,45 @@ func (c *Client) EnqueueBulk(ctx context.Context, reqs []Request) ([]string, err
 		}
 		jobs[i] = j
 	}
+	res, err := c.enqueueJobs(ctx, now, jobs, true)
+	var ids []string
+	if res != nil {
+		ids = make([]string, len(res))
+		for i, r := range res {
+			ids[i] = r.ID
+		}
+	}
+	return ids, err
+}
+
+// enqueueJobs stores built jobs, or applies their degradation policy when the store does not
+// answer (DegradeDirect only when direct is set; otherwise the store's error is returned). It
+// emits EventEnqueued for every job stored. With DegradeDirect, both results and an error
+// may come back (the jobs ran, some failed).
+func (c *Client) enqueueJobs(ctx context.Context, now time.Time, jobs []*Job, direct bool) ([]store.EnqueueResult, error) {
 	if ids, ok, err := c.spoolFirst(ctx, now, jobs); ok {
-		return ids, err // keeps spooled jobs in order: none overtakes them while the spool drains
+		return resultsOf(ids), err // keeps spooled jobs in order: none overtakes them while the spool drains
 	}
 	res, err := c.st.Enqueue(ctx, ms(now), jobs)
 	if err != nil {
 		if errors.Is(err, store.ErrClosed) {
 			return nil, fmt.Errorf("slaq: enqueue: %w", err)
 		}
-		return c.degrade(ctx, now, jobs, fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err))
+		cause := fmt.Errorf("slaq: enqueue: %w: %w", ErrOutcomeUnknown, err)
+		if !direct && c.policy(jobs) == DegradeDirect {
+			c.durable.storeDown.Store(true)
+			return nil, cause
+		}
+		ids, err := c.degrade(ctx, now, jobs, cause)
+		return resultsOf(ids), err
 	}
 	c.durable.storeDown.Store(false)
-	ids := make([]string, len(res))
 	for i, r := range res {
-		ids[i] = r.ID
 		if !r.Duplicate {
 			c.events.emit(Event{Kind: EventEnqueued, At: now, Job: jobs[i]})
 		}
 	}
-	return ids, nil
+	return res, nil
 }
 
 // buildJob checks one request and makes its job record, with settings resolved in order:

@@ -92,11 +92,12 @@ func (c *Client) newForwarder(name string, o *outbox.Outbox, stamp bool) *maint.
 	})
 }
 
-// startForwarding starts only the forwarders, for a client with no Handler.
+// startForwarding starts only the forwarders and the schedules' firer, for a client with no
+// Handler.
 func (c *Client) startForwarding(ctx context.Context) error {
-	services := c.forwarders()
+	services := append(c.forwarders(), c.startableCron()...)
 	if len(services) == 0 {
-		return errors.New("slaq: Start needs Config.Handler, or Config.Outbox or Config.Spool to forward")
+		return errors.New("slaq: Start needs Config.Handler, Config.Schedules to fire, or Config.Outbox or Config.Spool to forward")
 	}
 	for i, s := range services {
 		if err := s.Start(ctx); err != nil {

@@ -2,8 +2,12 @@ package slaq
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/slaqhq/slaq/internal/maint"
 )
 
 // StartWithSignals starts c with the engine's test signals initialised.
@@ -34,4 +38,43 @@ func WaitFetchersIdle(c *Client, tiers []Tier, d time.Duration) error {
 // Grantable says how many slots tier's fetcher could take now.
 func Grantable(c *Client, tier Tier) int {
 	return c.eng.Load().Grantable(tier)
+}
+
+// WaitTick waits until c's schedule firer (started with StartWithSignals) reports a tick for
+// which ok holds, and returns it. Ticks that do not match are kept for later calls, so ticks
+// may be waited for in any order.
+func WaitTick(c *Client, d time.Duration, ok func(maint.CronTick) bool) (maint.CronTick, error) {
+	cr := c.cron.Load()
+	if cr == nil {
+		return maint.CronTick{}, errors.New("the client fires no schedules")
+	}
+	v, _ := tickBacklogs.LoadOrStore(cr, &tickBacklog{})
+	b := v.(*tickBacklog)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, k := range b.ticks {
+		if ok(k) {
+			b.ticks = append(b.ticks[:i], b.ticks[i+1:]...)
+			return k, nil
+		}
+	}
+	deadline := time.Now().Add(d)
+	for {
+		k, err := cr.Ticked.Wait(time.Until(deadline))
+		if err != nil {
+			return k, fmt.Errorf("%w (ticks seen and not matched: %+v)", err, b.ticks)
+		}
+		if ok(k) {
+			return k, nil
+		}
+		b.ticks = append(b.ticks, k)
+	}
+}
+
+// tickBacklogs holds, per schedule firer, the ticks WaitTick saw and did not match.
+var tickBacklogs sync.Map // *maint.Cron → *tickBacklog
+
+type tickBacklog struct {
+	mu    sync.Mutex
+	ticks []maint.CronTick
 }

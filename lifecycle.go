@@ -11,11 +11,13 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// Start begins working jobs with Config.Handler (with no Handler, it only forwards
-// Config.Outbox and Config.Spool into the store, and fails when neither is set): one fetcher and worker pool per tier, the
-// heartbeats, and the maintenance services (the rescuer, which first returns jobs whose
-// leases lapsed while no process ran them; the retention cleaner; the dead-letter mover when
-// Config.DeadLetters is set; the forwarders of Config.Outbox and Config.Spool). It returns once everything runs. ctx bounds only Start's own
+// Start begins working jobs with Config.Handler (with no Handler, it only fires
+// Config.Schedules and forwards Config.Outbox and Config.Spool into the store, and fails when
+// there is none of them): one fetcher and worker pool per tier, the heartbeats, and the
+// maintenance services (the rescuer, which first returns jobs whose leases lapsed while no
+// process ran them; the retention cleaner; the dead-letter mover when Config.DeadLetters is
+// set; the forwarders of Config.Outbox and Config.Spool; the schedules' firer). It returns
+// once everything runs. ctx bounds only Start's own
 // work (the start-up rescue): the client keeps working after ctx ends, until Stop. A client
 // can be started again after Stop.
 func (c *Client) Start(ctx context.Context) error {
@@ -64,6 +66,7 @@ func (c *Client) Start(ctx context.Context) error {
 		services = append(services, mover)
 	}
 	services = append(services, c.forwarders()...)
+	services = append(services, c.startableCron()...)
 	for i, s := range services {
 		if err := s.Start(ctx); err != nil {
 			for _, started := range services[:i] {
@@ -82,6 +85,20 @@ func (c *Client) Start(ctx context.Context) error {
 	c.eng.Store(e)
 	c.mover.Store(mover)
 	return nil
+}
+
+// startableCron returns the schedules' firer as a service list (empty without schedules),
+// and makes it the client's latest one.
+func (c *Client) startableCron() []maint.Service {
+	cr := c.cronService()
+	if cr == nil {
+		return nil
+	}
+	if c.testSignals {
+		cr.Ticked.Init()
+	}
+	c.cron.Store(cr)
+	return []maint.Service{cr}
 }
 
 // Stop shuts down gracefully: it stops fetching, lets running jobs finish within

@@ -115,6 +115,7 @@ func (c Config) resolve() (*resolved, error) {
 	r.AckBatch = cmp.Or(c.AckBatch, DefaultAckBatch)
 	r.AckQueue = cmp.Or(c.AckQueue, DefaultAckQueue)
 	r.LatencyWindow = cmp.Or(c.LatencyWindow, DefaultLatencyWindow)
+	r.ScheduleTolerance = cmp.Or(c.ScheduleTolerance, DefaultScheduleTolerance)
 	for name, v := range map[string]int64{
 		"MaxPayloadBytes": int64(r.MaxPayloadBytes), "MaxTypeLength": int64(r.MaxTypeLength), "MaxBackoff": int64(r.MaxBackoff),
 		"LendWindow": int64(r.LendWindow), "EventBuffer": int64(r.EventBuffer), "ShutdownGrace": int64(r.ShutdownGrace),
@@ -123,6 +124,7 @@ func (c Config) resolve() (*resolved, error) {
 		"DeadLetterInterval": int64(r.DeadLetterInterval), "DeadLetterRetry": int64(r.DeadLetterRetry),
 		"DeadLetterBatch": int64(r.DeadLetterBatch), "StoreRetryMin": int64(r.StoreRetryMin), "FetchBatch": int64(r.FetchBatch),
 		"AckBatch": int64(r.AckBatch), "AckQueue": int64(r.AckQueue), "LatencyWindow": int64(r.LatencyWindow),
+		"ScheduleTolerance": int64(r.ScheduleTolerance),
 	} {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s is %d: want a positive value or 0 for the default", name, v))

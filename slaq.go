@@ -12,6 +12,8 @@
 // [store.Store]: the embedded SQLite store (package store/sqlitestore) or Redis
 // (store/redisstore). Jobs whose attempts are exhausted move to a SQL dead-letter queue
 // (package dlq). Every job event reaches [Observer]s through one stream, off the hot path.
+// Cron [Schedule]s (Config.Schedules) enqueue jobs at their ticks, once per tick however many
+// processes run them.
 //
 // Delivery is at least once: a job runs once per attempt unless its process dies mid-run, in
 // which case it runs again after its lease expires, without spending an attempt.

@@ -160,6 +160,7 @@ func (h *Handler) table() []route {
 		{"DELETE", "/api/jobs/dead-letters/{id}", h.deleteDeadLetter},
 		{"POST", "/api/jobs/dead-letters/delete", h.deleteDeadLetters},
 		{"POST", "/api/jobs/dead-letters/purge", h.purgeDeadLetters},
+		{"GET", "/api/jobs/schedules", h.schedules},
 		{"GET", "/api/jobs/openapi.json", h.openAPI},
 	}
 	if h.opts.Development {

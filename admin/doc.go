@@ -24,6 +24,7 @@
 //	DELETE /api/jobs/dead-letters/{id}         delete one
 //	POST   /api/jobs/dead-letters/delete       delete many: {"ids": […]}
 //	POST   /api/jobs/dead-letters/purge        delete those older than {"older_than": "72h"} or {"before": ms}
+//	GET    /api/jobs/schedules                 the cron schedules: spec, zone, type, tier, last and next run
 //	POST   /api/jobs/test/otp                  development only: enqueue the guide's OTP test job
 //	POST   /api/jobs/test/report               development only: enqueue the guide's report test job
 //	GET    /api/jobs/openapi.json              this API's OpenAPI 3.1 description

@@ -44,12 +44,29 @@ var _ DeadLetters = (*dlq.DB)(nil)
 
 // Schedule is one cron schedule as the config page shows it.
 type Schedule struct {
-	Name    string    // e.g. "cleanup"
-	Spec    string    // the cron expression, e.g. "0 2 * * *"
-	Type    string    // the job type it enqueues
-	Tier    slaq.Tier // the tier it enqueues into
-	LastRun time.Time // zero: never ran
-	NextRun time.Time // zero: unknown
+	Name      string    // e.g. "cleanup"
+	Spec      string    // the cron expression, e.g. "0 2 * * *"
+	Zone      string    // the time zone the Spec is read in, e.g. "UTC"
+	Type      string    // the job type it enqueues
+	Tier      slaq.Tier // the tier it enqueues into
+	Missed    string    // the missed-tick policy, "skip" or "catch_up"
+	LastRun   time.Time // the latest tick seen enqueued; zero: none yet
+	LastID    string    // LastRun's job, linked from the page
+	LastError string    // why the latest try to enqueue a tick failed; "" after a success
+	NextRun   time.Time // zero: unknown
+}
+
+// clientSchedules lists c's schedules (slaq.Client.Schedules) for the config page.
+func clientSchedules(c *slaq.Client) func(context.Context) ([]Schedule, error) {
+	return func(context.Context) ([]Schedule, error) {
+		list := c.Schedules()
+		out := make([]Schedule, len(list))
+		for i, s := range list {
+			out[i] = Schedule{Name: s.Name, Spec: s.Spec, Zone: s.Zone, Type: s.Type, Tier: s.Tier, Missed: s.Missed.String(),
+				LastRun: s.LastRun, LastID: s.LastID, LastError: s.LastError, NextRun: s.NextRun}
+		}
+		return out, nil
+	}
 }
 
 // RateLimit is one job type's rate limit as the config page shows it.
@@ -75,8 +92,9 @@ type Options struct {
 	// History feeds the charts; add it to the client's Config.Observers. Default: none, and
 	// the tiers page shows no charts.
 	History *History
-	// Schedules lists the cron schedules for the config page. Default: none, and the page
-	// has no schedules panel.
+	// Schedules lists the cron schedules for the config page. Default: the client's
+	// (slaq.Client.Schedules, with the last runs this process saw); the panel says "No
+	// schedules." when there are none.
 	Schedules func(ctx context.Context) ([]Schedule, error)
 	// RateLimits lists the rate limits for the config page. Default: none, and the page has
 	// no rate-limits panel.
@@ -162,6 +180,9 @@ func (o *Options) defaults() error {
 	o.PageSize = min(o.PageSize, 1000)
 	if o.AtRisk <= 0 || o.AtRisk >= 1 {
 		o.AtRisk = DefaultAtRisk
+	}
+	if o.Schedules == nil {
+		o.Schedules = clientSchedules(o.Client)
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = DefaultQueryTimeout

@@ -15,8 +15,10 @@
 //   - Jobs: per tier and state, paged; a job's detail; cancel; lookup by id.
 //   - Dead letters: filter by type, tier and time; page; payload and error; retry or delete
 //     one or many; purge older than.
-//   - Config: the tiers' targets and workers, and, when the server supplies them, schedules
-//     and rate limits ([Options.Schedules], [Options.RateLimits]).
+//   - Config: the tiers' targets and workers; the client's cron schedules (spec, zone, job
+//     type, tier, missed-tick policy, last run linked to its job, next run;
+//     [Options.Schedules] overrides the list); and, when the server supplies them, the rate
+//     limits ([Options.RateLimits]).
 //
 // Sign-in takes an admin token. The browser keeps only an HttpOnly, SameSite=Strict cookie
 // holding a random session id; the server keeps the id's SHA-256, never the token.

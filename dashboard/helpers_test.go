@@ -40,6 +40,12 @@ type env struct {
 // /dashboard/.
 func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
+	return newEnvWith(t, backend, nil)
+}
+
+// newEnvWith is newEnv with cfg adjusting the client's configuration first.
+func newEnvWith(t *testing.T, backend string, cfg func(*slaq.Config)) *env {
+	t.Helper()
 	e := &env{t: t}
 	switch backend {
 	case "embedded+sqlite":
@@ -64,8 +70,11 @@ func newEnv(t *testing.T, backend string) *env {
 		return nil
 	})
 	history := dashboard.NewHistory(dashboard.HistoryOptions{Window: 2 * time.Minute, Step: 2 * time.Second})
-	client, err := slaq.New(e.st, slaq.Config{Handler: mux, DeadLetters: e.dead,
-		Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second})
+	ccfg := slaq.Config{Handler: mux, DeadLetters: e.dead, Observers: []slaq.Observer{history}, ShutdownGrace: 5 * time.Second}
+	if cfg != nil {
+		cfg(&ccfg)
+	}
+	client, err := slaq.New(e.st, ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}

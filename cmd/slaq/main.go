@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // schedules' zones resolve where no zone database is installed (scratch images)
 
 	"github.com/spf13/cobra"
 )

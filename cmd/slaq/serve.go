@@ -43,7 +43,8 @@ workers with built-in handlers for them, so their jobs complete.
 Outside development (SLAQ_ENV=production, or any value but "development") it needs
 ADMIN_TOKEN (comma-separated for several; refuses to start without), binds every interface
 (:PORT), and runs no workers unless --workers: it is the admin API, and applications run
-their own workers.
+their own workers. Either way it fires the config file's schedules: every replica does, and
+each tick's job is stored once (GET /api/jobs/schedules lists them with last and next run).
 
 Configuration, later overriding earlier: defaults, the YAML file (--config or SLAQ_CONFIG:
 tiers, job_types, schedules, and any setting below), the environment (SLAQ_ENV, PORT,

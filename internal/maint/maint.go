@@ -1,6 +1,7 @@
 // Package maint holds slaq's maintenance services: the rescuer (jobs whose leases lapsed go
-// back to their tier), the cleaner (retention) and the dead-letter mover (failed jobs go to
-// the SQL dead-letter queue). Each is a service with Start(ctx) / Stop() on service.Loop,
+// back to their tier), the cleaner (retention), the dead-letter mover (failed jobs go to
+// the SQL dead-letter queue), the forwarders (outbox and spool into the store) and cron (the
+// schedules' ticks enqueue their jobs, once per tick across replicas). Each is a service with Start(ctx) / Stop() on service.Loop,
 // driven by an injectable clock, with test signals.
 package maint
 

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -84,7 +85,7 @@ type Config struct {
 
 	Tiers     map[slaq.Tier]slaq.TierConfig // from the config file
 	Types     map[string]JobType            // from the config file
-	Schedules []Schedule                    // from the config file (kept; fired once cron lands)
+	Schedules []Schedule                    // from the config file; the server fires them
 }
 
 // JobType is a job type declared in the config file.
@@ -101,13 +102,17 @@ type RateLimit struct {
 	Burst int
 }
 
-// Schedule is a cron schedule that enqueues a job, declared in the config file.
+// Schedule is a cron schedule that enqueues a job, declared in the config file (see
+// slaq.Schedule).
 type Schedule struct {
-	Name    string
-	Cron    string
-	Type    string
-	Tier    slaq.Tier // 0: the type's
-	Payload []byte    // JSON
+	Name          string
+	Cron          string
+	Zone          string // IANA zone; "" is UTC
+	Type          string
+	Tier          slaq.Tier // 0: the type's
+	Payload       []byte    // JSON
+	Missed        slaq.MissedPolicy
+	CatchUpWindow time.Duration // 0: slaq.DefaultCatchUpWindow
 }
 
 // Default returns the configuration with nothing set.
@@ -263,6 +268,16 @@ func (c *Config) ClientConfig() slaq.Config {
 				cfg.RateLimits[name] = slaq.RateLimit{Rate: rl.Limit, Per: rl.Per, Burst: rl.Burst, Tier: t.Tier}
 			}
 		}
+	}
+	for _, s := range c.Schedules {
+		sc := slaq.Schedule{Name: s.Name, Spec: s.Cron, Zone: s.Zone, Type: s.Type, Missed: s.Missed, CatchUpWindow: s.CatchUpWindow}
+		if len(s.Payload) > 0 {
+			sc.Payload = json.RawMessage(s.Payload)
+		}
+		if s.Tier != 0 {
+			sc.Options = []slaq.Option{slaq.WithTier(s.Tier)}
+		}
+		cfg.Schedules = append(cfg.Schedules, sc)
 	}
 	return cfg
 }

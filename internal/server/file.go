@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +31,8 @@ import (
 //	  send_email: {tier: MEDIUM, attempts: 3, timeout: 1m, rate_limit: {limit: 50, per: 1m}}
 //	  charge_card: {tier: HIGH, url: "https://app.internal/jobs/charge", secret_env: CHARGE_SECRET}
 //	schedules:
-//	  - {name: cleanup, cron: "0 2 * * *", type: cleanup, tier: BATCH}
+//	  - {name: cleanup, cron: "0 2 * * *", type: cleanup_old_logs, tier: BATCH, payload: {days: 90}}
+//	  - {name: newsletter, cron: "0 9 * * MON", zone: Europe/Berlin, type: send_bulk_emails, missed: catch_up}
 type fileConfig struct {
 	Env           string                 `yaml:"env"`
 	Listen        string                 `yaml:"listen"`
@@ -79,11 +81,14 @@ type rateLimitFile struct {
 }
 
 type scheduleFile struct {
-	Name    string    `yaml:"name"`
-	Cron    cronSpec  `yaml:"cron"`
-	Type    string    `yaml:"type"`
-	Tier    tierName  `yaml:"tier"`
-	Payload yaml.Node `yaml:"payload"`
+	Name          string       `yaml:"name"`
+	Cron          cronSpec     `yaml:"cron"`
+	Zone          yaml.Node    `yaml:"zone"` // an IANA zone; default UTC
+	Type          string       `yaml:"type"`
+	Tier          tierName     `yaml:"tier"`
+	Payload       yaml.Node    `yaml:"payload"`
+	Missed        missedPolicy `yaml:"missed"`          // skip (default) or catch_up
+	CatchUpWindow duration     `yaml:"catch_up_window"` // default slaq.DefaultCatchUpWindow
 }
 
 // tierName is a tier in the file, by name or number; a bad one is an error naming its line.
@@ -112,15 +117,37 @@ func (d *duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// cronSpec is a checked cron expression.
+// cronSpec is a cron expression or descriptor, checked with slaq's parser (in UTC; the
+// schedule's zone is checked with the schedule).
 type cronSpec string
 
-// UnmarshalYAML checks the expression (see checkCron).
+// UnmarshalYAML checks the expression.
 func (c *cronSpec) UnmarshalYAML(n *yaml.Node) error {
-	if err := checkCron(n.Value); err != nil {
-		return lineErr(n, "cron %q: %v", n.Value, err)
+	if n.Kind != yaml.ScalarNode {
+		return lineErr(n, "cron: want a cron expression such as \"0 2 * * *\" or a descriptor such as @daily")
+	}
+	if _, err := (slaq.Schedule{Spec: n.Value}).Next(time.Now()); err != nil {
+		return lineErr(n, "cron %q: %v", n.Value, trimSpec(err, n.Value))
 	}
 	*c = cronSpec(n.Value)
+	return nil
+}
+
+// trimSpec drops the parser's own `cron spec "…": ` prefix, which the file's message repeats.
+func trimSpec(err error, spec string) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("cron spec %q: ", spec))
+}
+
+// missedPolicy is a schedule's missed-tick policy in the file: skip or catch_up.
+type missedPolicy slaq.MissedPolicy
+
+// UnmarshalYAML reads skip or catch_up.
+func (m *missedPolicy) UnmarshalYAML(n *yaml.Node) error {
+	p, err := slaq.ParseMissedPolicy(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return lineErr(n, "missed %q: want skip or catch_up", n.Value)
+	}
+	*m = missedPolicy(p)
 	return nil
 }
 
@@ -321,7 +348,14 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 			}
 			payload = b
 		}
-		c.Schedules = append(c.Schedules, Schedule{Name: s.Name, Cron: string(s.Cron), Type: s.Type, Tier: slaq.Tier(s.Tier), Payload: payload})
+		if s.Zone.Kind != 0 && (s.Zone.Kind != yaml.ScalarNode || s.Zone.Value == "") {
+			return lineErr(&s.Zone, "schedule %q: zone: want an IANA zone such as Europe/Berlin", s.Name)
+		}
+		if _, err := (slaq.Schedule{Spec: string(s.Cron), Zone: s.Zone.Value}).Next(time.Now()); err != nil {
+			return &positionError{cmp.Or(s.Zone.Line, line), fmt.Sprintf("schedule %q: %v", s.Name, err)}
+		}
+		c.Schedules = append(c.Schedules, Schedule{Name: s.Name, Cron: string(s.Cron), Zone: s.Zone.Value, Type: s.Type,
+			Tier: slaq.Tier(s.Tier), Payload: payload, Missed: slaq.MissedPolicy(s.Missed), CatchUpWindow: time.Duration(s.CatchUpWindow)})
 	}
 	return nil
 }

@@ -20,7 +20,8 @@ import (
 	"github.com/slaqhq/slaq/dashboard"
 )
 
-// Server is `slaq serve`: the admin API and the dashboard over a store, with health checks and, in
+// Server is `slaq serve`: the admin API and the dashboard over a store, with health checks, the
+// config file's schedules (fired by every replica, each tick's job stored once) and, in
 // development, workers running the built-in test handlers.
 type Server struct {
 	cfg     Config
@@ -150,7 +151,8 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	if s.workers {
+	started := s.workers || len(s.cfg.Schedules) > 0 // without workers, the client fires the schedules
+	if started {
 		if err := s.client.Start(ctx); err != nil {
 			ln.Close()
 			return fmt.Errorf("start workers: %w", err)
@@ -176,7 +178,7 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		srv.Close()
 	}
-	if s.workers {
+	if started {
 		if err := s.client.Stop(grace); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
@@ -215,6 +217,14 @@ func (s *Server) banner(out io.Writer, addr string) {
 		fmt.Fprintf(out, "  workers:      on, running the development handlers (%s)\n", strings.Join(types, ", "))
 	} else {
 		fmt.Fprintf(out, "  workers:      off (this server is the admin API; your application runs the workers)\n")
+	}
+	for i, sc := range s.client.Schedules() {
+		label := "  schedules:    "
+		if i > 0 {
+			label = "                "
+		}
+		fmt.Fprintf(out, "%s%s: %s %q (%s, %s), next %s\n", label, sc.Name, sc.Type, sc.Spec, sc.Zone, sc.Tier,
+			sc.NextRun.Format(time.RFC3339))
 	}
 	fmt.Fprintf(out, "  dashboard:    %s%s (sign in with the admin token)\n", url, dashboard.DefaultPath)
 	fmt.Fprintf(out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)

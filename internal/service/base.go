@@ -85,6 +85,36 @@ func Every(ctx context.Context, clock Clock, d time.Duration, f func(context.Con
 	}
 }
 
+// SleepUntilSlack is how far a clock may move while SleepUntil makes its timer before the
+// timer is made again: 1 ms. A real clock moves microseconds; a FakeClock moves in a test's
+// steps.
+const SleepUntilSlack = time.Millisecond
+
+// SleepUntil waits until clock's time reaches t, or until ctx is done; it reports whether t
+// was reached. Unlike Sleep(ctx, clock, t.Sub(clock.Now())), it does not oversleep when the
+// clock moves between reading the time and making the timer (a FakeClock stepped by a test
+// meanwhile): a timer made more than SleepUntilSlack late is made again.
+func SleepUntil(ctx context.Context, clock Clock, t time.Time) bool {
+	for {
+		now := clock.Now()
+		if !now.Before(t) {
+			return ctx.Err() == nil
+		}
+		timer := clock.NewTimer(t.Sub(now))
+		if clock.Now().Sub(now) > SleepUntilSlack {
+			timer.Stop() // it may fire later than t: make it again
+			continue
+		}
+		select {
+		case <-timer.C():
+			return true
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		}
+	}
+}
+
 // Sleep waits d on clock, or until ctx is done; it reports whether d passed.
 func Sleep(ctx context.Context, clock Clock, d time.Duration) bool {
 	t := clock.NewTimer(d)

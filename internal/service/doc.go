@@ -3,5 +3,5 @@
 // that cost nothing in production, and a start/stop loop with one documented contract.
 //
 // The engine's fetchers and the maintenance services (rescuer, cleaner, dead-letter mover,
-// and later cron and forwarders) are built on it.
+// forwarders and cron) are built on it.
 package service
