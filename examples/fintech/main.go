@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // SCHEDULE_ZONE works where no zone database is installed
 
 	"github.com/slaqhq/slaq/examples/fintech/internal/app"
 	"github.com/slaqhq/slaq/examples/fintech/internal/auth"

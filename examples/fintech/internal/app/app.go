@@ -39,8 +39,7 @@ type App struct {
 	// /dashboard/, /metrics and /healthz.
 	Handler http.Handler
 
-	closers   []func() error
-	schedules *schedules
+	closers []func() error
 }
 
 // New opens everything cfg names and builds the handler; Start runs the workers.
@@ -102,7 +101,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	hist := dashboard.NewHistory(dashboard.HistoryOptions{})
 	a.Client, err = slaq.New(a.Store, slaq.Config{
 		Handler: mux, DeadLetters: a.Dead, Outbox: a.Outbox,
-		Types: jobs.Types(), RateLimits: jobs.RateLimits(), Tiers: cfg.Tiers,
+		Types: jobs.Types(), RateLimits: jobs.RateLimits(), Tiers: cfg.Tiers, Schedules: schedules(cfg),
 		Observers: []slaq.Observer{a.Metrics, hist, direct}, Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -111,7 +110,6 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	a.Metrics.Watch(a.Client)
 	a.Queue = jobs.Queue{C: a.Client}
 	a.Workers.Queue = a.Queue
-	a.schedules = newSchedules(a)
 
 	a.Handler, err = a.routes(hist)
 	if err != nil {
@@ -150,7 +148,7 @@ func (a *App) routes(hist *dashboard.History) (http.Handler, error) {
 		return nil, err
 	}
 	dash, err := dashboard.New(dashboard.Options{Client: a.Client, DeadLetters: a.Dead, Tokens: tokens, History: hist,
-		RateLimits: dashboardRateLimits(a.Client), Schedules: a.schedules.list})
+		RateLimits: dashboardRateLimits(a.Client)})
 	if err != nil {
 		return nil, err
 	}
@@ -169,23 +167,12 @@ func (a *App) routes(hist *dashboard.History) (http.Handler, error) {
 	return mux, nil
 }
 
-// Start runs the workers, the outbox forwarder and the schedules.
-func (a *App) Start(ctx context.Context) error {
-	if err := a.Client.Start(ctx); err != nil {
-		return err
-	}
-	if !a.Cfg.NoSchedules {
-		a.schedules.start()
-	}
-	return nil
-}
+// Start runs the workers, the outbox forwarder and the schedules (all slaq's).
+func (a *App) Start(ctx context.Context) error { return a.Client.Start(ctx) }
 
-// Stop stops the schedules and shuts the client down gracefully (running jobs finish within
-// slaq's grace period, the rest are handed back).
-func (a *App) Stop(ctx context.Context) error {
-	a.schedules.stop()
-	return a.Client.Stop(ctx)
-}
+// Stop shuts the client down gracefully: the schedules stop, running jobs finish within
+// slaq's grace period, the rest are handed back.
+func (a *App) Stop(ctx context.Context) error { return a.Client.Stop(ctx) }
 
 // Close closes the databases and the store; call it after Stop.
 func (a *App) Close() error {

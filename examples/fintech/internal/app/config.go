@@ -50,7 +50,9 @@ type Config struct {
 	LedgerSynchronous string
 	SeedUsers         int  // demo accounts to create; default DefaultSeedUsers in development, 0 else
 	NoSchedules       bool // do not run the cleanup and newsletter schedules
-	CleanupDays       int  // default DefaultCleanupDays
+	// ScheduleZone (SCHEDULE_ZONE) is the IANA zone the schedules' times are in; default UTC.
+	ScheduleZone string
+	CleanupDays  int // default DefaultCleanupDays
 
 	// For tests and the load command.
 	Tiers  map[slaq.Tier]slaq.TierConfig // overrides of slaq's tier defaults
@@ -74,6 +76,7 @@ func FromEnv() (Config, error) {
 		NOWPaymentsSecret: os.Getenv("NOWPAYMENTS_IPN_SECRET"),
 		RedisURL:          os.Getenv("REDIS_URL"),
 		LedgerSynchronous: os.Getenv("LEDGER_SYNCHRONOUS"),
+		ScheduleZone:      os.Getenv("SCHEDULE_ZONE"),
 	}
 	if c.RedisURL == "" && os.Getenv("REDIS_HOST") != "" {
 		c.RedisURL = "redis://" // redisstore.FromEnv reads REDIS_HOST, REDIS_PORT, REDIS_PASSWORD

@@ -31,11 +31,12 @@ var backends = []string{"embedded", "redis+postgres"}
 
 // opts shape a test service.
 type opts struct {
-	backend  string // "embedded" (default) or "redis+postgres"
-	redisURL string // overrides the Redis of "redis+postgres" (e.g. through a proxy)
-	midway   func(ctx context.Context, j *slaq.Job)
-	tiers    map[slaq.Tier]slaq.TierConfig
-	log      io.Writer
+	backend   string // "embedded" (default) or "redis+postgres"
+	redisURL  string // overrides the Redis of "redis+postgres" (e.g. through a proxy)
+	midway    func(ctx context.Context, j *slaq.Job)
+	tiers     map[slaq.Tier]slaq.TierConfig
+	log       io.Writer
+	schedules bool // run the cron schedules (off by default: their jobs would count as queued)
 }
 
 // env is a running service with an SMTP sink, on a real loopback listener.
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, o opts) *env {
 	if logw == nil {
 		logw = io.Discard
 	}
-	cfg := Config{Development: true, DataDir: t.TempDir(), SMTPURL: sink.URL(), NoSchedules: true, SeedUsers: 100,
+	cfg := Config{Development: true, DataDir: t.TempDir(), SMTPURL: sink.URL(), NoSchedules: !o.schedules, SeedUsers: 100,
 		Tiers: o.tiers, Midway: o.midway, Logger: slog.New(slog.NewTextHandler(logw, nil)), BaseURL: "http://fintech.test"}
 	switch o.backend {
 	case "", "embedded":
@@ -337,3 +338,5 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func fmtWeek(y, w int) string { return fmt.Sprintf("%d-W%02d", y, w) }

@@ -2,62 +2,75 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/slaqhq/slaq"
+
+	"github.com/slaqhq/slaq/examples/fintech/internal/jobs"
 )
 
-func TestScheduleTimes(t *testing.T) {
+// The guide's two schedules are slaq schedules with the guide's times, in BATCH, and their
+// next ticks are where the guide puts them.
+func TestSchedules(t *testing.T) {
 	t.Parallel()
-	utc := time.UTC
+	cfg := Config{CleanupDays: 90}
+	list := schedules(cfg)
+	if len(list) != 2 {
+		t.Fatalf("%d schedules, want 2", len(list))
+	}
 	at := func(s string) time.Time {
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, utc)
+		v, err := time.Parse("2006-01-02 15:04", s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return v
 	}
 	cases := []struct {
-		name      string
-		next      func(time.Time) time.Time
+		s         slaq.Schedule
 		now, want string
 	}{
-		{"cleanup before 02:00", daily(2, 0), "2026-12-03 01:59", "2026-12-03 02:00"},
-		{"cleanup at 02:00", daily(2, 0), "2026-12-03 02:00", "2026-12-04 02:00"},
-		{"cleanup at month end", daily(2, 0), "2026-12-31 23:00", "2027-01-01 02:00"},
-		{"newsletter on a Thursday", weekly(time.Monday, 9, 0), "2026-12-03 10:00", "2026-12-07 09:00"},
-		{"newsletter Monday early", weekly(time.Monday, 9, 0), "2026-12-07 08:59", "2026-12-07 09:00"},
-		{"newsletter Monday at 09:00", weekly(time.Monday, 9, 0), "2026-12-07 09:00", "2026-12-14 09:00"},
+		{list[0], "2026-12-03 01:59", "2026-12-03 02:00"},
+		{list[0], "2026-12-03 02:00", "2026-12-04 02:00"},
+		{list[0], "2026-12-31 23:00", "2027-01-01 02:00"},
+		{list[1], "2026-12-03 10:00", "2026-12-07 09:00"}, // a Thursday: next Monday
+		{list[1], "2026-12-07 09:00", "2026-12-14 09:00"},
 	}
 	for _, c := range cases {
-		if got := c.next(at(c.now)); !got.Equal(at(c.want)) {
-			t.Errorf("%s: next after %s is %s, want %s", c.name, c.now, got.Format("2006-01-02 15:04"), c.want)
+		got, err := c.s.Next(at(c.now))
+		if err != nil || !got.Equal(at(c.want)) {
+			t.Errorf("%s: next after %s is %s (%v), want %s", c.s.Name, c.now, got, err, c.want)
 		}
+	}
+	if b, _ := json.Marshal(list[0].Payload); string(b) != `{"days":90}` {
+		t.Errorf("cleanup payload %s", b)
+	}
+	if schedules(Config{NoSchedules: true}) != nil {
+		t.Error("NoSchedules still has schedules")
 	}
 }
 
-// A tick fired by several replicas (or twice) enqueues one job; the next tick another.
-func TestScheduleTickEnqueuesOnce(t *testing.T) {
+// A running service lists them (tier, zone) through slaq; the newsletter job a tick
+// enqueues names the week it runs in.
+func TestSchedulesRegistered(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, opts{})
-	ctx := context.Background()
-	s := e.app.schedules
-	tick := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	for _, sc := range s.entries {
-		a, err := s.fireTick(ctx, sc, tick)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := s.fireTick(ctx, sc, tick)
-		if err != nil || a != b {
-			t.Fatalf("%s: the same tick enqueued %s and %s (%v)", sc.name, a, b, err)
-		}
-		c, _ := s.fireTick(ctx, sc, tick.Add(24*time.Hour))
-		if c == a {
-			t.Fatalf("%s: the next tick did not enqueue", sc.name)
-		}
+	e := newEnv(t, opts{schedules: true})
+	got := e.app.Client.Schedules()
+	if len(got) != 2 || got[0].Spec != CleanupSpec || got[1].Spec != NewsletterSpec ||
+		got[0].Tier != slaq.Batch || got[1].Tier != slaq.Batch || got[0].Zone != "UTC" {
+		t.Fatalf("schedules: %+v", got)
 	}
-	list, _ := s.list(ctx)
-	if len(list) != 2 || list[0].Spec != "0 2 * * *" || list[1].Spec != "0 9 * * MON" || list[0].LastRun.IsZero() {
-		t.Fatalf("schedules for the dashboard: %+v", list)
+	id, err := e.app.Client.Enqueue(context.Background(), jobs.TypeNewsletter, json.RawMessage(`{}`)) // as a tick does
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitJob(id, "completed", 10*time.Second)
+	y, w := time.Now().UTC().ISOWeek()
+	e.waitMail("Weekly Update from Advancia Pay", 1)
+	body := decodeQP(t, e.sink.Messages()[0].Data)
+	if want := "in week " + fmtWeek(y, w); !strings.Contains(body, want) {
+		t.Fatalf("newsletter body %q lacks %q", body, want)
 	}
 }

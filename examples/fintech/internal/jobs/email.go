@@ -68,8 +68,13 @@ func (w *Workers) paymentNotification(ctx context.Context, _ *slaq.Job, p Paymen
 	return w.send(ctx, mail.Message{To: u.Email, Subject: subject, Text: text})
 }
 
-// newsletter reads the subscribers and queues one bulk email each (paced at 500/min).
-func (w *Workers) newsletter(ctx context.Context, _ *slaq.Job, p Newsletter) error {
+// newsletter reads the subscribers and queues one bulk email each (paced at 500/min). With
+// no week in its payload (the schedule's job), it is the ISO week the job was enqueued in.
+func (w *Workers) newsletter(ctx context.Context, j *slaq.Job, p Newsletter) error {
+	if p.Week == "" {
+		y, wk := time.UnixMilli(j.CreatedAt).UTC().ISOWeek()
+		p.Week = fmt.Sprintf("%d-W%02d", y, wk)
+	}
 	users, err := w.Ledger.NewsletterUsers(ctx)
 	if err != nil {
 		return err

@@ -148,10 +148,10 @@ type (
 	Cleanup struct {
 		Days int `json:"days"`
 	}
-	// Newsletter is TypeNewsletter's payload: the week it is for (so a resent schedule tick
-	// is recognised).
+	// Newsletter is TypeNewsletter's payload: the ISO week it is for, e.g. "2026-W49";
+	// default the week the job was enqueued in.
 	Newsletter struct {
-		Week string `json:"week"`
+		Week string `json:"week,omitempty"`
 	}
 	// FileResult is a report's or an export's result, kept with the completed job.
 	FileResult struct {
