@@ -106,6 +106,9 @@ var counted = []struct {
 	{MetricReleased, "Jobs handed back unrun or unfinished at shutdown.", known(slaq.EventReleased)},
 	{MetricAbandoned, "Runs given up on after ignoring their timeout.", known(slaq.EventAbandoned)},
 	{MetricRateLimited, "Runs deferred by their job type's rate limit.", byName(RateLimitedEvent)},
+	{MetricSpooled, "Jobs Enqueue wrote to the local spool because the store did not answer.", known(slaq.EventSpooled)},
+	{MetricForwarded, "Jobs moved from the outbox or the spool into the store by this process.", known(slaq.EventForwarded)},
+	{MetricRanDirect, "Jobs Enqueue ran in this process because the store did not answer (DegradeDirect).", known(slaq.EventRanDirect)},
 }
 
 func known(k slaq.EventKind) func() (slaq.EventKind, bool) {

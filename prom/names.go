@@ -12,6 +12,9 @@ const (
 	MetricReleased      = "slaq_jobs_released_total"      // jobs handed back at shutdown
 	MetricAbandoned     = "slaq_jobs_abandoned_total"     // runs given up on after ignoring their timeout
 	MetricRateLimited   = "slaq_jobs_rate_limited_total"  // runs deferred by the job type's rate limit
+	MetricSpooled       = "slaq_jobs_spooled_total"       // jobs Enqueue wrote to the local spool (the store did not answer)
+	MetricForwarded     = "slaq_jobs_forwarded_total"     // jobs moved from the outbox or the spool into the store
+	MetricRanDirect     = "slaq_jobs_ran_direct_total"    // jobs Enqueue ran in-process (DegradeDirect: the store did not answer)
 	MetricSLABreaches   = "slaq_sla_breaches_total"       // pickups slower than the tier's target (label tier only)
 	MetricPickup        = "slaq_pickup_latency_seconds"   // histogram: runnable to started
 	MetricRunTime       = "slaq_run_time_seconds"         // histogram: one run's duration
@@ -33,7 +36,8 @@ const (
 // Names lists every metric the exporter can expose.
 var Names = []string{
 	MetricEnqueued, MetricStarted, MetricCompleted, MetricRetried, MetricSnoozed, MetricFailed,
-	MetricDeadLettered, MetricReleased, MetricAbandoned, MetricRateLimited, MetricSLABreaches,
+	MetricDeadLettered, MetricReleased, MetricAbandoned, MetricRateLimited, MetricSpooled, MetricForwarded,
+	MetricRanDirect, MetricSLABreaches,
 	MetricPickup, MetricRunTime, MetricEventsDropped,
 	MetricWaiting, MetricActive, MetricDelayed, MetricPaused, MetricStoreComplete, MetricStoreFailed,
 	MetricStoreUp, MetricWorkers, MetricWorkersBusy, MetricWorkersLent, MetricRunning,

@@ -223,3 +223,41 @@ func hasBound(h *dto.Histogram, b float64) bool {
 	}
 	return false
 }
+
+// The degradation events count per tier and type: spooled, forwarded and run directly.
+func TestDegradationCounters(t *testing.T) {
+	t.Parallel()
+	x := prom.New(prom.Options{NoRuntimeMetrics: true})
+	srv := httptest.NewServer(x.Handler())
+	defer srv.Close()
+	job := func(tier slaq.Tier, typ string) *slaq.Job { return &slaq.Job{ID: "x", Tier: tier, Type: typ} }
+	events := []struct {
+		kind slaq.EventKind
+		job  *slaq.Job
+		n    int
+	}{
+		{slaq.EventSpooled, job(slaq.High, "charge"), 3},
+		{slaq.EventForwarded, job(slaq.High, "charge"), 2},
+		{slaq.EventRanDirect, job(slaq.Critical, "send_password_reset"), 4},
+	}
+	for _, e := range events {
+		for range e.n {
+			x.Observe(slaq.Event{Kind: e.kind, Job: e.job})
+		}
+	}
+	fams := scrape(t, srv.URL)
+	for _, c := range []struct {
+		name, tier, typ string
+		want            float64
+	}{
+		{prom.MetricSpooled, "HIGH", "charge", 3},
+		{prom.MetricForwarded, "HIGH", "charge", 2},
+		{prom.MetricRanDirect, "CRITICAL", "send_password_reset", 4},
+		{prom.MetricRanDirect, "HIGH", "charge", 0},
+	} {
+		got, _ := value(fams, c.name, map[string]string{"tier": c.tier, "type": c.typ})
+		if got != c.want {
+			t.Errorf("%s{tier=%s,type=%s} = %v, want %v", c.name, c.tier, c.typ, got, c.want)
+		}
+	}
+}
