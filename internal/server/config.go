@@ -80,6 +80,18 @@ type Config struct {
 	Workers *bool
 
 	ShutdownGrace time.Duration // SLAQ_SHUTDOWN_GRACE; default DefaultShutdownGrace
+	// Degrade is what an enqueue does when the store does not answer (slaq.Config.Degrade;
+	// JobType.Degrade overrides it). Default: fail.
+	Degrade slaq.Degrade
+	// SpoolPath is the spool's file (DataDir/SpoolFile when empty), opened when a policy is
+	// spool or the file declares `spool:`; SpoolLimit caps its jobs (outbox.DefaultSpoolLimit).
+	SpoolPath  string
+	SpoolLimit int
+	// OutboxURL is an application database whose slaq_outbox (EnqueueTx) the server forwards
+	// into the store; OutboxMigrate creates or upgrades the table on start.
+	OutboxURL     string
+	OutboxMigrate bool
+	spoolDeclared bool
 	// DeadLetterRetention purges dead letters older than this (slaq.Config.DeadLetterRetention).
 	// Default 0: kept until deleted.
 	DeadLetterRetention time.Duration
@@ -286,7 +298,7 @@ func (c *Config) StorePath() string { return filepath.Join(c.DataDir, StoreFile)
 // ClientConfig is the slaq client configuration the file declares.
 func (c *Config) ClientConfig() slaq.Config {
 	cfg := slaq.Config{Tiers: c.Tiers, ShutdownGrace: c.ShutdownGrace, MaxPayloadBytes: c.MaxPayloadBytes, Sensitive: c.Sensitive,
-		DeadLetterRetention: c.DeadLetterRetention}
+		DeadLetterRetention: c.DeadLetterRetention, Degrade: c.Degrade}
 	if len(c.Types) > 0 {
 		cfg.Types = make(map[string]slaq.TypeConfig, len(c.Types))
 		for name, t := range c.Types {

@@ -38,6 +38,7 @@ import (
 //	schedules:
 //	  - {name: cleanup, cron: "0 2 * * *", type: cleanup_old_logs, tier: BATCH, payload: {days: 90}}
 //	  - {name: newsletter, cron: "0 9 * * MON", zone: Europe/Berlin, type: send_bulk_emails, missed: catch_up}
+//	degrade: spool             # see durableFile: fail | direct | spool, and spool: / outbox:
 //	alerts:                    # see alertsFile
 //	  dead_letter: {window: 5m}
 //	  email: {host: smtp.example.com, username: slaq, password_env: SMTP_PASSWORD, from: slaq@example.com, to: [oncall@example.com]}
@@ -62,6 +63,7 @@ type fileConfig struct {
 	Metrics       *metricsFile           `yaml:"metrics"`
 	Sensitive     []string               `yaml:"sensitive"`
 	Alerts        *alertsFile            `yaml:"alerts"`
+	durableFile   `yaml:",inline"`
 }
 
 // httpFile is the file's http section: the server's timeouts and header limit.
@@ -100,6 +102,7 @@ type jobTypeFile struct {
 	SecretEnv   string         `yaml:"secret_env"`   // the environment variable holding its signing secret
 	HTTPTimeout duration       `yaml:"http_timeout"` // default httptarget.DefaultTimeout
 	Sensitive   []string       `yaml:"sensitive"`    // payload fields shown as "[redacted]"
+	Degrade     string         `yaml:"degrade"`      // fail, direct or spool: overrides the top-level degrade
 }
 
 type rateLimitFile struct {
@@ -332,6 +335,11 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 		}
 		t := JobType{TypeConfig: slaq.TypeConfig{Tier: slaq.Tier(jt.Tier), MaxAttempts: jt.Attempts,
 			Backoff: time.Duration(jt.Backoff), Timeout: time.Duration(jt.Timeout), Sensitive: jt.Sensitive}}
+		d, err := parseDegrade(jt.Degrade)
+		if err != nil {
+			return at("job type %s: %v", append(path, "degrade"), name, err)
+		}
+		t.Degrade = d
 		if rl := jt.RateLimit; rl != nil {
 			if rl.Limit < 1 || rl.Per <= 0 || rl.Burst < 0 {
 				return at("job type %s: rate_limit needs limit >= 1 and per > 0 (e.g. {limit: 100, per: 1m})", append(path, "rate_limit"), name)
@@ -352,6 +360,9 @@ func (c *Config) merge(fc fileConfig, root *yaml.Node) error {
 			c.Types = make(map[string]JobType)
 		}
 		c.Types[name] = t
+	}
+	if err := c.mergeDurable(fc.durableFile, root); err != nil {
+		return err
 	}
 	if err := c.mergeHTTP(fc, at); err != nil {
 		return err

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/slaqhq/slaq/dlq"
+	"github.com/slaqhq/slaq/outbox"
 	"github.com/slaqhq/slaq/store"
 	"github.com/slaqhq/slaq/store/redisstore"
 	"github.com/slaqhq/slaq/store/sqlitestore"
@@ -21,6 +23,13 @@ type Backend struct {
 	DeadLetters *dlq.DB
 	StoreDesc   string // where jobs live, for people: "embedded ./slaq-data/slaq.db" or "redis 127.0.0.1:6379 (prefix slaq)"
 	DLQDesc     string // where dead letters live: "sqlite …" or "postgres host:port/db"
+	// Spool is the local spool (config `spool:` or a spool policy), nil without one.
+	Spool     *outbox.Outbox
+	SpoolDesc string
+	// Outbox is the application outbox the server forwards (config `outbox:`), nil without one.
+	Outbox     *outbox.Outbox
+	OutboxDesc string
+	outboxDB   *sql.DB
 }
 
 // Open opens (creating the data directory if needed) the store and the dead-letter queue of
@@ -64,12 +73,26 @@ func Open(ctx context.Context, c *Config) (*Backend, error) {
 	if isPostgres(c.DatabaseURL) {
 		b.DLQDesc = "postgres " + redactURL(c.DatabaseURL)
 	}
+	if err := openDurable(ctx, c, b); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return b, nil
 }
 
-// Close closes the dead-letter queue and the store.
+// Close closes the spool, the outbox's database, the dead-letter queue and the store.
 func (b *Backend) Close() error {
-	return errors.Join(b.DeadLetters.Close(), b.Store.Close())
+	var errs []error
+	if b.Spool != nil {
+		errs = append(errs, b.Spool.Close())
+	}
+	if b.outboxDB != nil {
+		errs = append(errs, b.outboxDB.Close())
+	}
+	if b.DeadLetters != nil {
+		errs = append(errs, b.DeadLetters.Close())
+	}
+	return errors.Join(append(errs, b.Store.Close())...)
 }
 
 func isPostgres(dsn string) bool {

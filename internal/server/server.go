@@ -61,6 +61,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.backend = b
 	ccfg := cfg.ClientConfig()
 	ccfg.DeadLetters = b.DeadLetters
+	ccfg.Spool, ccfg.Outbox = b.Spool, b.Outbox
 	ccfg.Logger = log
 	if cfg.Development() {
 		if _, declared := ccfg.Types[admin.TestOTPType]; !declared {
@@ -209,7 +210,8 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	started := s.workers || len(s.cfg.Schedules) > 0 // without workers, the client fires the schedules
+	// Without workers, the client still fires the schedules and forwards the outbox and spool.
+	started := s.workers || len(s.cfg.Schedules) > 0 || s.backend.Spool != nil || s.backend.Outbox != nil
 	if started {
 		if err := s.client.Start(ctx); err != nil {
 			ln.Close()
@@ -262,6 +264,12 @@ func (s *Server) banner(out io.Writer, addr string) {
 	fmt.Fprintf(out, "slaq serve: listening on %s (%s, bound to %s)\n", url, mode, addr)
 	fmt.Fprintf(out, "  store:        %s\n", s.backend.StoreDesc)
 	fmt.Fprintf(out, "  dead letters: %s\n", s.backend.DLQDesc)
+	if s.backend.Spool != nil {
+		fmt.Fprintf(out, "  spool:        %s (enqueues while the store is down)\n", s.backend.SpoolDesc)
+	}
+	if s.backend.Outbox != nil {
+		fmt.Fprintf(out, "  outbox:       %s (forwarded into the store)\n", s.backend.OutboxDesc)
+	}
 	token := "$ADMIN_TOKEN"
 	if s.token != "" {
 		token = s.token
