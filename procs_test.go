@@ -75,6 +75,20 @@ func openChildStore(t *testing.T, spec string) store.Store {
 	return st
 }
 
+// openSharedRedis opens a test store on Redis and returns it with the spec that lets a child
+// process open the same one.
+func openSharedRedis(t *testing.T) (store.Store, string) {
+	st := openRedis(t)
+	return st, "redis:" + st.(*redisstore.Store).Prefix()
+}
+
+// openSharedEmbedded opens a test store in a new file and returns it with the spec that lets
+// a child process open the same file.
+func openSharedEmbedded(t *testing.T) (store.Store, string) {
+	path := filepath.Join(t.TempDir(), "slaq.db")
+	return openEmbeddedAt(t, path), "embedded:" + path
+}
+
 // child is a running worker process.
 type child struct {
 	cmd   *exec.Cmd
@@ -165,14 +179,8 @@ func TestKilledProcessJobRunsAgain(t *testing.T) {
 		name string
 		open func(t *testing.T) (store.Store, string)
 	}{
-		{"embedded", func(t *testing.T) (store.Store, string) {
-			path := filepath.Join(t.TempDir(), "slaq.db")
-			return openEmbeddedAt(t, path), "embedded:" + path
-		}},
-		{"redis", func(t *testing.T) (store.Store, string) {
-			st := openRedis(t)
-			return st, "redis:" + st.(*redisstore.Store).Prefix()
-		}},
+		{"embedded", openSharedEmbedded},
+		{"redis", openSharedRedis},
 	}
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/store"
-	"github.com/slaqhq/slaq/store/redisstore"
 )
 
 // Worker processes share one rate limit: starts of the limited type in any window never
@@ -23,14 +22,8 @@ func TestRateLimitAcrossProcesses(t *testing.T) {
 		procs int
 		open  func(t *testing.T) (store.Store, string)
 	}{
-		{"redis_3_procs", 3, func(t *testing.T) (store.Store, string) {
-			st := openRedis(t)
-			return st, "redis:" + st.(*redisstore.Store).Prefix()
-		}},
-		{"embedded_2_procs", 2, func(t *testing.T) (store.Store, string) {
-			path := t.TempDir() + "/slaq.db"
-			return openEmbeddedAt(t, path), "embedded:" + path
-		}},
+		{"redis_3_procs", 3, openSharedRedis},
+		{"embedded_2_procs", 2, openSharedEmbedded},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/slaqhq/slaq"
 	"github.com/slaqhq/slaq/store"
-	"github.com/slaqhq/slaq/store/redisstore"
 )
 
 // Submit says whether a job was stored or was a duplicate of the key's holder, for each
@@ -127,14 +125,8 @@ func TestUniqueAcrossProcesses(t *testing.T) {
 		procs int
 		open  func(t *testing.T) (store.Store, string)
 	}{
-		{"redis", 3, func(t *testing.T) (store.Store, string) {
-			st := openRedis(t)
-			return st, "redis:" + st.(*redisstore.Store).Prefix()
-		}},
-		{"embedded", 2, func(t *testing.T) (store.Store, string) {
-			path := filepath.Join(t.TempDir(), "slaq.db")
-			return openEmbeddedAt(t, path), "embedded:" + path
-		}},
+		{"redis", 3, openSharedRedis},
+		{"embedded", 2, openSharedEmbedded},
 	}
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
