@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// shortRL is RL bounded to a few seconds: a limit of 50 per second with a burst of 2, a
+// 2-second window. The test checks behaviour, not speed.
+func shortRL() RLParams {
+	p := DefaultParams().RL
+	p.LimitRate, p.LimitPer, p.LimitBurst = 50, time.Second, 2
+	p.UnlimitedRate = 100
+	p.Warmup, p.Measure, p.DrainTimeout = 500*time.Millisecond, 2*time.Second, 10*time.Second
+	p.BulkChunk = 50
+	return p
+}
+
+// RL on both stores: with the limited backlog, no period ever sees more starts of the limited
+// type than Rate + Burst (by the runs' StartedAt), every job of both types runs exactly once,
+// and the backlog outlasts the window; without, only the unlimited stream runs.
+func TestRLWorkload(t *testing.T) {
+	p := DefaultParams()
+	p.RL = shortRL()
+	n := float64(int(float64(p.RL.UnlimitedRate) * p.RL.Measure.Seconds()))
+	backlog := float64(p.RL.Backlog())
+	allowed := float64(p.RL.LimitRate + p.RL.LimitBurst)
+	for store, target := range targets(t) {
+		t.Run(store, func(t *testing.T) {
+			tg := target(t)
+			for _, v := range []string{VariantWith, VariantWithout} {
+				t.Run(v, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					res, err := Run(ctx, tg, p, RL, v)
+					if err != nil {
+						t.Fatal(err)
+					}
+					check(t, res, map[string]bound{
+						"unlimited_picked": {n, n}, "unlimited_missing": {0, 0}, "unlimited_duplicates": {0, 0},
+						"unlimited_pickup_ms_p50": {0, inf}, "unlimited_pickup_ms_p99": {0, inf}, "unlimited_enqueue_us_p50": {0.1, inf},
+						"client_cpu_s": {0, inf},
+					})
+					if v == VariantWithout {
+						for _, m := range rlLimitedMetrics {
+							if !slices.Contains(res.NA, m) {
+								t.Errorf("variant without reports %s", m)
+							}
+						}
+						return
+					}
+					check(t, res, map[string]bound{
+						"limited_backlog": {backlog, backlog}, "limited_done": {backlog, backlog}, "limited_duplicates": {0, 0},
+						"limited_allowed_per_period": {allowed, allowed},
+						// The limit holds, on the clock the store decides with.
+						"limited_max_per_period": {1, allowed},
+						"limited_after_window":   {1, inf},
+						"limited_fetches_held":   {1, inf},
+						// Reported, not judged beyond a sanity bound: the handlers' clock may see a
+						// start or two more per window than the store's.
+						"limited_starts_per_s": {0, float64(p.RL.LimitRate)/p.RL.LimitPer.Seconds() + float64(p.RL.LimitBurst+2)/p.RL.Measure.Seconds()},
+					})
+					t.Logf("metrics %v, flags %v", res.Metrics, res.Flags)
+				})
+			}
+		})
+	}
+}
+
+func TestMaxInWindow(t *testing.T) {
+	for _, c := range []struct {
+		ts    []int64
+		width int64
+		want  int
+	}{
+		{nil, 10, 0},
+		{[]int64{5}, 10, 1},
+		{[]int64{0, 9, 10, 19, 20}, 10, 2},
+		{[]int64{30, 0, 1, 2, 25, 3}, 10, 4},
+		{[]int64{0, 0, 0}, 1, 3},
+	} {
+		if got := maxInWindow(c.ts, c.width); got != c.want {
+			t.Errorf("maxInWindow(%v, %d) = %d, want %d", c.ts, c.width, got, c.want)
+		}
+	}
+}
