@@ -79,11 +79,11 @@ Runs go in rounds: round k runs the k-th run of every selected variant (and buil
 round in a rotated order, so that variants compared with each other run side by side.
 
 Variants: w1 bulk|single|bulk-idle-limit, w2 default, w3 tiers|default|elastic, w4 default,
-w5 default, rl with|without. all is W1–W5; rl (slaq's rate-limit workload, 60 s of measure
+w5 default, rl with|without|same-rate. all is W1–W5; rl (slaq's rate-limit workload, 60 s of measure
 per run by default, --duration and --rl-burst to change it) runs only when named. After the tables come
-ratios: w1 bulk-idle-limit / bulk, rl with / without, and with --compare each variant run by
+ratios: w1 bulk-idle-limit / bulk, rl with / without and with / same-rate, and with --compare each variant run by
 this build over the same variant run by the other executable (e.g. one built from an older
-commit), run by run and of the medians.`,
+commit; with several, each later one over the first too), run by run and of the medians.`,
 		Example: `  slaq bench --store redis --workload rl --runs 3
   slaq bench --store redis --workload rl --runs 1 --duration 10s
   slaq bench --store redis --workload w1 --variant bulk,single --runs 5 --compare ./slaq-before`,
@@ -299,8 +299,9 @@ func benchRound(n, run int) []int {
 	return order
 }
 
-// benchComparisons divides the workloads' Key metrics: each workload's Pair of variants, per
-// build, then every variant run by this build over the same variant run by each other build.
+// benchComparisons divides the workloads' Key metrics: each workload's Pairs of variants, per
+// build, then every variant run by this build over the same variant run by each other build,
+// and by each --compare build after the first over the first (e.g. two older commits).
 func benchComparisons(plan []benchItem, runs [][]*bench.Result, builds bool) []*bench.Comparison {
 	find := func(w, v, exe string) []*bench.Result {
 		for i, it := range plan {
@@ -313,29 +314,42 @@ func benchComparisons(plan []benchItem, runs [][]*bench.Result, builds bool) []*
 	var out []*bench.Comparison
 	for _, it := range plan {
 		w, _ := bench.Find(it.workload)
-		if it.variant != w.Pair[0] {
-			continue
+		for _, pair := range w.Pairs {
+			if it.variant != pair[0] {
+				continue
+			}
+			of, to := find(w.Name, pair[0], it.exe), find(w.Name, pair[1], it.exe)
+			if len(of) == 0 || len(to) == 0 {
+				continue
+			}
+			ofL, toL := pair[0], pair[1]
+			if builds {
+				ofL, toL = it.build()+" "+ofL, it.build()+" "+toL
+			}
+			out = append(out, bench.Compare(of, to, ofL, toL, w.Key))
 		}
-		of, to := find(w.Name, w.Pair[0], it.exe), find(w.Name, w.Pair[1], it.exe)
-		if len(of) == 0 || len(to) == 0 {
-			continue
-		}
-		ofL, toL := w.Pair[0], w.Pair[1]
-		if builds {
-			ofL, toL = it.build()+" "+ofL, it.build()+" "+toL
-		}
-		out = append(out, bench.Compare(of, to, ofL, toL, w.Key))
 	}
+	first := ""
 	for _, it := range plan {
 		if it.exe == "" {
 			continue
 		}
-		w, _ := bench.Find(it.workload)
-		this, other := find(it.workload, it.variant, ""), find(it.workload, it.variant, it.exe)
-		if len(this) == 0 || len(other) == 0 {
-			continue
+		if first == "" {
+			first = it.exe
 		}
-		out = append(out, bench.Compare(this, other, benchThisBuild+" "+it.variant, it.exe+" "+it.variant, w.Key))
+		w, _ := bench.Find(it.workload)
+		pairs := [][2]string{{"", it.exe}}
+		if it.exe != first {
+			pairs = append(pairs, [2]string{it.exe, first})
+		}
+		for _, p := range pairs {
+			of, to := find(it.workload, it.variant, p[0]), find(it.workload, it.variant, p[1])
+			if len(of) == 0 || len(to) == 0 {
+				continue
+			}
+			ofIt, toIt := benchItem{exe: p[0]}, benchItem{exe: p[1]}
+			out = append(out, bench.Compare(of, to, ofIt.build()+" "+it.variant, toIt.build()+" "+it.variant, w.Key))
+		}
 	}
 	return out
 }

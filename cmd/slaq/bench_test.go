@@ -14,7 +14,7 @@ func TestBenchPlan(t *testing.T) {
 		want int // workload variants; -1: an error
 	}{
 		{benchFlags{store: bench.StoreRedis, workload: "all", runs: 1}, 9}, // rl only when named
-		{benchFlags{store: bench.StoreRedis, workload: "rl", runs: 3}, 2},
+		{benchFlags{store: bench.StoreRedis, workload: "rl", runs: 3}, 3},
 		{benchFlags{store: bench.StoreRedis, workload: "w1", variant: "bulk,single", runs: 1}, 2},
 		{benchFlags{store: bench.StoreRedis, workload: "w1", variant: "bulk", runs: 1, compare: []string{"/old", "/older"}}, 3},
 		{benchFlags{store: bench.StoreRedis, workload: "w1", variant: "bulk,nope", runs: 1}, -1},
@@ -60,13 +60,17 @@ func TestBenchComparisons(t *testing.T) {
 		}
 		return out
 	}
-	plan := []benchItem{{bench.RL, bench.VariantWith, ""}, {bench.RL, bench.VariantWith, "/old"},
-		{bench.RL, bench.VariantWithout, ""}, {bench.RL, bench.VariantWithout, "/old"}}
-	runs := [][]*bench.Result{res(bench.RL, bench.VariantWith, 1, 2, 4), res(bench.RL, bench.VariantWith, 2, 4, 8),
-		res(bench.RL, bench.VariantWithout, 1, 1, 1), res(bench.RL, bench.VariantWithout, 1, 1, 1)}
+	plan := []benchItem{{bench.RL, bench.VariantWith, ""}, {bench.RL, bench.VariantWith, "/old"}, {bench.RL, bench.VariantWith, "/older"},
+		{bench.RL, bench.VariantWithout, ""}, {bench.RL, bench.VariantWithout, "/old"}, {bench.RL, bench.VariantWithout, "/older"}}
+	runs := [][]*bench.Result{res(bench.RL, bench.VariantWith, 1, 2, 4), res(bench.RL, bench.VariantWith, 2, 4, 8), res(bench.RL, bench.VariantWith, 4, 8, 16),
+		res(bench.RL, bench.VariantWithout, 1, 1, 1), res(bench.RL, bench.VariantWithout, 1, 1, 1), res(bench.RL, bench.VariantWithout, 1, 1, 1)}
 	cs := benchComparisons(plan, runs, true)
-	if len(cs) != 4 {
-		t.Fatalf("%d comparisons, want 4 (with/without per build, this/old per variant)", len(cs))
+	// with/without for 3 builds; per variant: this/old, this/older, older/old.
+	if len(cs) != 3+2*3 {
+		t.Fatalf("%d comparisons, want 9", len(cs))
+	}
+	if c := cs[5]; c.Of != "/older with" || c.To != "/old with" || c.Ratios[0].OfMedians != 2 {
+		t.Errorf("older/old comparison %+v, want /older over /old, 2", c)
 	}
 	first := cs[0]
 	if first.Of != benchThisBuild+" with" || first.To != benchThisBuild+" without" || len(first.Ratios) != 2 {
@@ -76,7 +80,7 @@ func TestBenchComparisons(t *testing.T) {
 	if r.Metric != "unlimited_pickup_ms_p99" || r.OfMedians != 2 || r.Pairs == nil || r.Pairs.Min != 1 || r.Pairs.Max != 4 {
 		t.Errorf("with/without p99 ratio %+v (pairs %+v), want 2 of medians, pairs 1–4", r, r.Pairs)
 	}
-	old := cs[2]
+	old := cs[3]
 	if old.Of != benchThisBuild+" with" || old.To != "/old with" || old.Ratios[0].OfMedians != 0.5 {
 		t.Errorf("this/old comparison %+v, want this over /old, 0.5", old)
 	}

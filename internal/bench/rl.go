@@ -10,12 +10,15 @@ import (
 	"github.com/slaqhq/slaq"
 )
 
-// RL's queues (the payload's q) and its limited job type.
+// RL's queues (the payload's q) and its job types.
 const (
 	rlUnlimitedQueue = "unlimited"
 	rlLimitedQueue   = "limited"
+	rlOtherQueue     = "other"
 	// RLLimitedType is the job type RL limits (the guide's send_email).
 	RLLimitedType = "send_email"
+	// rlOtherType is variant same-rate's second type: no limit, arriving at the limit's rate.
+	rlOtherType = "notify"
 )
 
 // rlTier is the tier both of RL's streams share.
@@ -25,7 +28,9 @@ const rlTier = slaq.High
 // variant with a backlog of a rate-limited type in the same tier. It measures the unlimited
 // jobs' pickup (the cost of the limited lane to the types it does not limit) and the limited
 // type's achieved start rate over the window against its limit. Variant without runs the
-// unlimited stream alone, with no limit configured.
+// unlimited stream alone, with no limit configured; variant same-rate adds, through the
+// window, a second open-loop stream of another unlimited type at the limit's rate with the
+// limited jobs' sleep: the work the limited type brings, without the limit.
 func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	w := p.RL
 	nUnl := int(float64(w.UnlimitedRate) * w.Measure.Seconds())
@@ -33,14 +38,17 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 		w.LimitBurst < 0 || w.BulkChunk <= 0 || w.BacklogFactor <= 0 {
 		return fmt.Errorf("RL needs workers, an unlimited load, a limit of at least 1 per ms-or-longer period and a bulk chunk: %+v", w)
 	}
-	with := variant == VariantWith
-	nLim := 0
-	if with {
-		nLim = w.Backlog()
-	}
+	with, same := variant == VariantWith, variant == VariantSameRate
+	otherInterval := w.LimitPer / time.Duration(w.LimitRate)
+	nLim, nOther := 0, 0
 	recs := map[string]*recorder{rlUnlimitedQueue: newRecorder(nUnl)}
-	if with {
+	switch {
+	case with:
+		nLim = w.Backlog()
 		recs[rlLimitedQueue] = newRecorder(nLim)
+	case same:
+		nOther = int(w.Measure / otherInterval)
+		recs[rlOtherQueue] = newRecorder(nOther)
 	}
 	h := &handler{queues: recs}
 	cfg := slaq.Config{Handler: h, Tiers: map[slaq.Tier]slaq.TierConfig{rlTier: {Workers: w.Workers, MaxWorkers: w.Workers}}}
@@ -50,6 +58,9 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 		cfg.RateLimits = map[string]slaq.RateLimit{RLLimitedType: {Rate: w.LimitRate, Per: w.LimitPer, Burst: w.LimitBurst, Tier: rlTier}}
 		r.setConfig("limited", fmt.Sprintf("%s %d per %s, burst %d, backlog %d, %s each", RLLimitedType, w.LimitRate, w.LimitPer,
 			w.LimitBurst, nLim, w.LimitedSleep))
+	}
+	if same {
+		r.setConfig("other", fmt.Sprintf("%s, no limit, one every %s through the window, %s each", rlOtherType, otherInterval, w.LimitedSleep))
 	}
 	c, err := e.client(cfg)
 	if err != nil {
@@ -79,6 +90,20 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	}
 	time.Sleep(w.Warmup)
 
+	var other paced
+	otherErr := make(chan error, 1)
+	if same {
+		sleep := int(w.LimitedSleep / time.Millisecond)
+		go func() {
+			var err error
+			other, err = pace(nOther, otherInterval, func(i int, t int64) error {
+				b := payload{Q: rlOtherQueue, I: i, T: t, S: sleep}.encode(make([]byte, 0, 64))
+				_, err := c.Enqueue(ctx, rlOtherType, b, tier)
+				return err
+			})
+			otherErr <- err
+		}()
+	}
 	interval := time.Second / time.Duration(w.UnlimitedRate)
 	sleep := int(w.UnlimitedSleep / time.Millisecond)
 	load, err := pace(nUnl, interval, func(i int, t int64) error {
@@ -88,6 +113,12 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("enqueue unlimited: %w", err)
+	}
+	if same {
+		if err := <-otherErr; err != nil {
+			return fmt.Errorf("enqueue %s: %w", rlOtherType, err)
+		}
+		recs[rlOtherQueue].wait(ctx, w.DrainTimeout)
 	}
 	tc0, tc1 := load.first, load.first+int64(w.Measure)
 	recs[rlUnlimitedQueue].wait(ctx, w.DrainTimeout)
@@ -121,6 +152,17 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	r.add("unlimited_missing", float64(nUnl-len(done)))
 	r.add("unlimited_duplicates", float64(unl.dups.Load()))
 	r.add("unlimited_rate_achieved", load.achieved(interval))
+	if same {
+		od := recs[rlOtherQueue].completed()
+		op := make([]float64, len(od))
+		for k, rec := range od {
+			op[k] = ms(rec.start - rec.t)
+		}
+		r.distribution("other_pickup_ms", op)
+		r.add("other_picked", float64(len(od)))
+		r.add("other_missing", float64(nOther-len(od)))
+		r.add("other_rate_achieved", other.achieved(otherInterval))
+	}
 	if with {
 		rlLimited(r, w, recs[rlLimitedQueue], nLim, tc0, tc1, deferrals)
 	} else {

@@ -8,19 +8,20 @@ import (
 )
 
 // shortRL is RL bounded to a few seconds: a limit of 50 per second with a burst of 2, a
-// 2-second window. The test checks behaviour, not speed.
+// 1-second window. The test checks behaviour, not speed.
 func shortRL() RLParams {
 	p := DefaultParams().RL
 	p.LimitRate, p.LimitPer, p.LimitBurst = 50, time.Second, 2
 	p.UnlimitedRate = 100
-	p.Warmup, p.Measure, p.DrainTimeout = 500*time.Millisecond, 2*time.Second, 10*time.Second
+	p.Warmup, p.Measure, p.DrainTimeout = 300*time.Millisecond, time.Second, 10*time.Second
 	p.BulkChunk = 50
 	return p
 }
 
 // RL on both stores: with the limited backlog, no period ever sees more starts of the limited
 // type than Rate + Burst (by the runs' StartedAt), every job of both types runs exactly once,
-// and the backlog outlasts the window; without, only the unlimited stream runs.
+// and the backlog outlasts the window; without, only the unlimited stream runs; same-rate
+// runs every job of its second, unlimited stream too.
 func TestRLWorkload(t *testing.T) {
 	p := DefaultParams()
 	p.RL = shortRL()
@@ -30,7 +31,7 @@ func TestRLWorkload(t *testing.T) {
 	for store, target := range targets(t) {
 		t.Run(store, func(t *testing.T) {
 			tg := target(t)
-			for _, v := range []string{VariantWith, VariantWithout} {
+			for _, v := range []string{VariantWith, VariantWithout, VariantSameRate} {
 				t.Run(v, func(t *testing.T) {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 					defer cancel()
@@ -43,12 +44,18 @@ func TestRLWorkload(t *testing.T) {
 						"unlimited_pickup_ms_p50": {0, inf}, "unlimited_pickup_ms_p99": {0, inf}, "unlimited_enqueue_us_p50": {0.1, inf},
 						"client_cpu_s": {0, inf},
 					})
-					if v == VariantWithout {
+					if v != VariantWith {
 						for _, m := range rlLimitedMetrics {
 							if !slices.Contains(res.NA, m) {
-								t.Errorf("variant without reports %s", m)
+								t.Errorf("variant %s reports %s", v, m)
 							}
 						}
+					}
+					if v == VariantSameRate {
+						o := float64(int(p.RL.Measure / (p.RL.LimitPer / time.Duration(p.RL.LimitRate))))
+						check(t, res, map[string]bound{"other_picked": {o, o}, "other_missing": {0, 0}, "other_pickup_ms_p99": {0, inf}})
+					}
+					if v != VariantWith {
 						return
 					}
 					check(t, res, map[string]bound{

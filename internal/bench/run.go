@@ -32,22 +32,25 @@ const (
 	// in W1's tier: the limited-lane path of the fetch armed but idle (slaq's own variant, to
 	// show what a configured limit costs the jobs it does not limit).
 	VariantBulkIdleLimit = "bulk-idle-limit"
-	// RL's variants: VariantWith (the limited type's backlog mixed into the tier) and
-	// VariantWithout (the unlimited stream alone, no limit configured).
-	VariantWith    = "with"
-	VariantWithout = "without"
+	// RL's variants: VariantWith (the limited type's backlog mixed into the tier),
+	// VariantWithout (the unlimited stream alone, no limit configured) and VariantSameRate (no
+	// limit, and a second unlimited type arriving at the limit's rate: the same work in the
+	// tier as with, so with / same-rate is what the limit itself costs).
+	VariantWith     = "with"
+	VariantWithout  = "without"
+	VariantSameRate = "same-rate"
 )
 
 // Workload is one of W1–W5 or RL with its variants, the first being slaq's recommended setup.
 type Workload struct {
 	Name     string
 	Variants []string
-	// Key lists the metrics a comparison divides: of one variant by another (Pair), or of one
+	// Key lists the metrics a comparison divides: of one variant by another (Pairs), or of one
 	// build by another (`slaq bench --compare`).
 	Key []string
-	// Pair, when set, names two variants whose Key metrics the report divides: Pair[0]'s over
-	// Pair[1]'s.
-	Pair [2]string
+	// Pairs name variants whose Key metrics the report divides: each pair's first over its
+	// second.
+	Pairs [][2]string
 	// Named is true for a workload `--workload all` leaves out: it runs only when named.
 	Named bool
 	run   func(ctx context.Context, e *runEnv, p Params, variant string) error
@@ -56,7 +59,7 @@ type Workload struct {
 // Workloads lists W1–W5, then RL (which `all` leaves out: a full run takes minutes).
 var Workloads = []Workload{
 	{Name: W1, Variants: []string{VariantBulk, VariantSingle, VariantBulkIdleLimit}, run: runW1,
-		Key: []string{"process_jobs_per_s", "enqueue_jobs_per_s"}, Pair: [2]string{VariantBulkIdleLimit, VariantBulk}},
+		Key: []string{"process_jobs_per_s", "enqueue_jobs_per_s"}, Pairs: [][2]string{{VariantBulkIdleLimit, VariantBulk}}},
 	{Name: W2, Variants: []string{VariantDefault}, run: runW2,
 		Key: []string{"enqueue_over_rtt_us_p50", "enqueue_us_p50", "enqueue_us_p99"}},
 	{Name: W3, Variants: []string{VariantTiers, VariantDefault, VariantElastic}, run: runW3,
@@ -65,8 +68,9 @@ var Workloads = []Workload{
 		Key: []string{"all_completed_ms", "first_pickup_ms"}},
 	{Name: W5, Variants: []string{VariantDefault}, run: runW5,
 		Key: []string{"bytes_per_waiting_job"}},
-	{Name: RL, Variants: []string{VariantWith, VariantWithout}, run: runRL, Named: true,
-		Key: []string{"unlimited_pickup_ms_p50", "unlimited_pickup_ms_p99"}, Pair: [2]string{VariantWith, VariantWithout}},
+	{Name: RL, Variants: []string{VariantWith, VariantWithout, VariantSameRate}, run: runRL, Named: true,
+		Key:   []string{"unlimited_pickup_ms_p50", "unlimited_pickup_ms_p99"},
+		Pairs: [][2]string{{VariantWith, VariantWithout}, {VariantWith, VariantSameRate}}},
 }
 
 // Find returns the workload called name (case-insensitive).
