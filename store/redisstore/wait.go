@@ -26,6 +26,7 @@ const minBlock = time.Millisecond
 // stays in flight until the server answers, shared by the next Wait of the tier (at most one
 // BZPOPMIN per tier and store is in flight), and a marker it takes when no Wait is waiting
 // any more makes the next Wait return at once: a wake-up is never lost to a call cut short.
+// (A Wait that ends because ctx is done, the last on its call, aborts the call instead.)
 //
 // Blocking calls use rueidis' pool of dedicated blocking connections (ToPipe routes them
 // there; Close aborts them, with CLIENT UNBLOCK where the server allows it). A broken
@@ -109,9 +110,10 @@ type waiter struct {
 // blockCall is one BZPOPMIN in flight. Its fields after done are set before done is closed.
 type blockCall struct {
 	done     chan struct{}
-	waiters  int  // Waits waiting on it (under waiter.mu)
-	finished bool // done is closed (under waiter.mu)
-	popped   bool // it took the marker
+	cancel   context.CancelFunc // aborts the call (CLIENT UNBLOCK)
+	waiters  int                // Waits waiting on it (under waiter.mu)
+	finished bool               // done is closed (under waiter.mu)
+	popped   bool               // it took the marker
 	err      error
 }
 
@@ -127,30 +129,44 @@ func (w *waiter) join(s *Store, k *tierKeys, deadline time.Time) (*blockCall, bo
 	}
 	c := w.call
 	if c == nil {
+		var ctx context.Context
 		c = &blockCall{done: make(chan struct{})}
+		ctx, c.cancel = context.WithCancel(s.closing)
 		w.call = c
-		go w.block(s, k, c, time.Until(deadline))
+		go w.block(ctx, s, k, c, time.Until(deadline))
 	}
 	c.waiters++
 	return c, false
 }
 
 // leave uncounts a waiter of c; consumed says whether it returns to a caller that fetches
-// next, so that a marker c already took needs no keeping.
+// next, so that a marker c already took needs no keeping. The last waiter to leave without
+// fetching (its ctx is done: a fetcher stopping) aborts c, so that a call nobody will act on
+// does not take a marker another process's Wait is blocked for.
 func (w *waiter) leave(c *blockCall, consumed bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	c.waiters--
-	if c.finished && c.popped && !consumed && c.waiters == 0 {
+	if c.waiters > 0 || consumed {
+		return
+	}
+	if !c.finished {
+		c.cancel()
+		if w.call == c {
+			w.call = nil // the next Wait blocks afresh
+		}
+	} else if c.popped {
 		w.woken = true
 	}
 }
 
-// block runs c: BZPOPMIN with a server timeout of d (at least minBlock), aborted only when the
-// store closes. Returning, it keeps a marker it took if no Wait waits on c any more.
-func (w *waiter) block(s *Store, k *tierKeys, c *blockCall, d time.Duration) {
+// block runs c: BZPOPMIN with a server timeout of d (at least minBlock), aborted when ctx is
+// (the store closes, or leave aborts it). Returning, it keeps a marker it took if no Wait
+// waits on c any more.
+func (w *waiter) block(ctx context.Context, s *Store, k *tierKeys, c *blockCall, d time.Duration) {
+	defer c.cancel()
 	cmd := s.client.B().Bzpopmin().Key(k.marker).Timeout(max(d, minBlock).Seconds()).Build().ToPipe().UnblockOnCancel()
-	err := s.client.Do(s.closing, cmd).Error()
+	err := s.client.Do(ctx, cmd).Error()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {

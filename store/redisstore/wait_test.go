@@ -1,6 +1,8 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -47,4 +49,38 @@ func TestWaitReturnsOnTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantReturn(t, done, "enqueue after cut waits")
+}
+
+// A Wait that ends because its ctx is done (a fetcher stopping while its store stays open)
+// aborts its blocking call: left in flight, the call would take the next marker, and another
+// process blocked on the tier would not wake.
+func TestWaitCancelledLeavesNoCall(t *testing.T) {
+	base := openTest(t)
+	name := "cancel-" + base.Prefix()
+	stopping, err := New(t.Context(), Options{Addrs: []string{testAddr()}, Prefix: base.Prefix(), ClientName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stopping.Close() })
+	const tier = store.Low
+	ctx, cancel := context.WithCancel(t.Context())
+	done := startWait(ctx, stopping, tier, time.Minute)
+	waitBlocked(t, base, name, 1)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Wait returned %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelled Wait still blocked after 5s")
+	}
+	// Another process blocks on the tier after the cancelled one; an enqueue must wake it.
+	other := startWait(t.Context(), base, tier, time.Minute)
+	waitBlocked(t, base, DefaultClientName, 1)
+	now := time.Now().UnixMilli()
+	if _, err := base.Enqueue(t.Context(), now, []*store.Job{newTestJob(tier, now)}); err != nil {
+		t.Fatal(err)
+	}
+	wantReturn(t, other, "the other process's Wait after the cancelled one")
 }
