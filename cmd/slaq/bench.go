@@ -43,6 +43,9 @@ const benchDurationFlag = "duration"
 // benchBurstFlag is the flag that sets rl's burst; like --duration, passed on only when given.
 const benchBurstFlag = "rl-burst"
 
+// benchArrivalsFlag is the flag that sets rl's arrival process; passed on only when given.
+const benchArrivalsFlag = "rl-arrivals"
+
 // benchThisBuild labels the running executable's runs when builds are compared.
 const benchThisBuild = "this build"
 
@@ -54,6 +57,7 @@ type benchFlags struct {
 	runs     int
 	duration time.Duration
 	burst    int
+	arrivals string
 	compare  []string
 	jsonFile string
 	redisURL string
@@ -80,7 +84,8 @@ round in a rotated order, so that variants compared with each other run side by 
 
 Variants: w1 bulk|single|bulk-idle-limit, w2 default, w3 tiers|default|elastic, w4 default,
 w5 default, rl with|without|same-rate. all is W1–W5; rl (slaq's rate-limit workload, 60 s of measure
-per run by default, --duration and --rl-burst to change it) runs only when named. After the tables come
+per run by default, --duration, --rl-burst and --rl-arrivals to change it) runs only when
+named. After the tables come
 ratios: w1 bulk-idle-limit / bulk, rl with / without and with / same-rate, and with --compare each variant run by
 this build over the same variant run by the other executable (e.g. one built from an older
 commit; with several, each later one over the first too), run by run and of the medians.`,
@@ -102,6 +107,7 @@ commit; with several, each later one over the first too), run by run and of the 
 	fl.IntVar(&f.runs, "runs", benchDefaultRuns, "runs per workload variant, each in a fresh process")
 	fl.DurationVar(&f.duration, benchDurationFlag, bench.RLMeasureDefault, "rl: the measured window (the unlimited stream's length, the span the limited rate is counted over)")
 	fl.IntVar(&f.burst, benchBurstFlag, bench.RLLimitBurstDefault, "rl: the limited type's RateLimit.Burst")
+	fl.StringVar(&f.arrivals, benchArrivalsFlag, bench.RLArrivalsDefault, "rl: how the open-loop streams space their jobs: poisson or periodic")
 	fl.StringArrayVar(&f.compare, "compare", nil, "also run every selected variant with this slaq `EXE` (repeatable), interleaved, and report this build's figures over its")
 	fl.StringVar(&f.jsonFile, "json", "", "write one JSON object per workload variant to `FILE`")
 	fl.StringVar(&f.redisURL, "redis-url", "", "Redis URL (default: REDIS_URL, else REDIS_HOST/REDIS_PORT, else 127.0.0.1:6379)")
@@ -143,6 +149,9 @@ func benchPlan(f benchFlags) ([]benchItem, error) {
 	}
 	if f.duration < 0 {
 		return nil, fmt.Errorf("--duration %v: want a positive window", f.duration)
+	}
+	if f.arrivals != "" && f.arrivals != bench.RLArrivalsPoisson && f.arrivals != bench.RLArrivalsPeriodic {
+		return nil, fmt.Errorf("--%s %q: want %s or %s", benchArrivalsFlag, f.arrivals, bench.RLArrivalsPoisson, bench.RLArrivalsPeriodic)
 	}
 	var ws []bench.Workload
 	if strings.EqualFold(f.workload, "all") {
@@ -191,6 +200,9 @@ func benchPlan(f benchFlags) ([]benchItem, error) {
 func benchParent(cmd *cobra.Command, f benchFlags) error {
 	if !cmd.Flags().Changed(benchDurationFlag) {
 		f.duration = 0 // the children's default
+	}
+	if !cmd.Flags().Changed(benchArrivalsFlag) {
+		f.arrivals = "" // the children's default
 	}
 	if !cmd.Flags().Changed(benchBurstFlag) {
 		f.burst = -1 // the children's default
@@ -377,6 +389,9 @@ func benchChildRun(ctx context.Context, exe string, f benchFlags, it benchItem, 
 	if f.burst >= 0 {
 		args = append(args, "--"+benchBurstFlag, strconv.Itoa(f.burst))
 	}
+	if f.arrivals != "" {
+		args = append(args, "--"+benchArrivalsFlag, f.arrivals)
+	}
 	c := exec.CommandContext(ctx, exe, args...)
 	var stdout bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, progress
@@ -465,7 +480,7 @@ func benchChild(cmd *cobra.Command, f benchFlags) error {
 		}()
 	}
 	p := bench.DefaultParams()
-	p.RL.Measure, p.RL.LimitBurst = f.duration, f.burst
+	p.RL.Measure, p.RL.LimitBurst, p.RL.Arrivals = f.duration, f.burst, f.arrivals
 	res, err := bench.Run(cmd.Context(), t, p, f.workload, f.variant)
 	if err != nil {
 		return err

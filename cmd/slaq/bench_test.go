@@ -19,6 +19,8 @@ func TestBenchPlan(t *testing.T) {
 		{benchFlags{store: bench.StoreRedis, workload: "w1", variant: "bulk", runs: 1, compare: []string{"/old", "/older"}}, 3},
 		{benchFlags{store: bench.StoreRedis, workload: "w1", variant: "bulk,nope", runs: 1}, -1},
 		{benchFlags{store: bench.StoreRedis, workload: "rl", runs: 1, duration: -time.Second}, -1},
+		{benchFlags{store: bench.StoreRedis, workload: "rl", runs: 1, arrivals: "bursty"}, -1},
+		{benchFlags{store: bench.StoreRedis, workload: "rl", runs: 1, arrivals: bench.RLArrivalsPeriodic}, 3},
 		{benchFlags{store: bench.StoreEmbedded, workload: "W3", runs: 3}, 3},
 		{benchFlags{store: bench.StoreEmbedded, workload: "w3", variant: bench.VariantElastic, runs: 1}, 1},
 		{benchFlags{store: bench.StoreEmbedded, workload: "all", variant: bench.VariantBulk, runs: 1}, 1},

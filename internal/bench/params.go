@@ -93,6 +93,21 @@ const (
 	RLDrainTimeoutDefault = 20 * time.Second
 	// RLBulkChunkDefault is how many limited jobs one pre-fill call carries (W1's bulk_chunk).
 	RLBulkChunkDefault = W1BulkChunkDefault
+	// RLArrivalsDefault is how RL's open-loop streams space their jobs.
+	RLArrivalsDefault = RLArrivalsPoisson
+	// RLSeedDefault seeds RL's Poisson arrivals, so every run has the same schedule.
+	RLSeedDefault = 1
+)
+
+// RL's arrival processes.
+const (
+	// RLArrivalsPoisson spaces jobs at exponential gaps with the stream's mean rate: they do
+	// not keep step with the limited lane's fixed interval.
+	RLArrivalsPoisson = "poisson"
+	// RLArrivalsPeriodic spaces them at fixed intervals, as W3 does. With a limit whose interval
+	// is a multiple of the stream's (10 ms and 5 ms by default), arrivals keep a fixed phase to
+	// the lane's fetches for a whole run, so each run measures one phase.
+	RLArrivalsPeriodic = "periodic"
 )
 
 // W3Tier is one tier of W3 with its concurrency. The weight and priority columns of
@@ -165,6 +180,8 @@ type RLParams struct {
 	Measure        time.Duration // the window
 	DrainTimeout   time.Duration // extra time allowed after the window for every job to finish
 	BulkChunk      int           // limited jobs per pre-fill batch call
+	Arrivals       string        // RLArrivalsPoisson or RLArrivalsPeriodic
+	Seed           uint64        // seeds the Poisson arrivals
 }
 
 // Backlog is how many limited jobs RL pre-fills.
@@ -202,6 +219,7 @@ func DefaultParams() Params {
 		RL: RLParams{Workers: RLWorkersDefault, UnlimitedRate: RLUnlimitedRateDefault, UnlimitedSleep: RLUnlimitedSleepDefault,
 			LimitRate: RLLimitRateDefault, LimitPer: RLLimitPerDefault, LimitBurst: RLLimitBurstDefault,
 			LimitedSleep: RLLimitedSleepDefault, BacklogFactor: RLBacklogFactorDefault, Warmup: RLWarmupDefault,
-			Measure: RLMeasureDefault, DrainTimeout: RLDrainTimeoutDefault, BulkChunk: RLBulkChunkDefault},
+			Measure: RLMeasureDefault, DrainTimeout: RLDrainTimeoutDefault, BulkChunk: RLBulkChunkDefault,
+			Arrivals: RLArrivalsDefault, Seed: RLSeedDefault},
 	}
 }

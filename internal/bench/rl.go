@@ -24,7 +24,8 @@ const (
 // rlTier is the tier both of RL's streams share.
 const rlTier = slaq.High
 
-// runRL is RL, rate limits: a steady open-loop stream of unlimited jobs into HIGH, and in
+// runRL is RL, rate limits: a steady open-loop stream of unlimited jobs into HIGH (Poisson
+// arrivals by default, or periodic), and in
 // variant with a backlog of a rate-limited type in the same tier. It measures the unlimited
 // jobs' pickup (the cost of the limited lane to the types it does not limit) and the limited
 // type's achieved start rate over the window against its limit. Variant without runs the
@@ -37,6 +38,16 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	if w.Workers <= 0 || w.UnlimitedRate <= 0 || nUnl <= 0 || w.LimitRate <= 0 || w.LimitPer < time.Millisecond ||
 		w.LimitBurst < 0 || w.BulkChunk <= 0 || w.BacklogFactor <= 0 {
 		return fmt.Errorf("RL needs workers, an unlimited load, a limit of at least 1 per ms-or-longer period and a bulk chunk: %+v", w)
+	}
+	if w.Arrivals != RLArrivalsPoisson && w.Arrivals != RLArrivalsPeriodic {
+		return fmt.Errorf("RL arrivals %q: want %s or %s", w.Arrivals, RLArrivalsPoisson, RLArrivalsPeriodic)
+	}
+	// schedule spaces n jobs at mean gap; the second stream gets a seed of its own.
+	schedule := func(n int, gap time.Duration, seed uint64) func(int) time.Duration {
+		if w.Arrivals == RLArrivalsPeriodic {
+			return func(i int) time.Duration { return time.Duration(i) * gap }
+		}
+		return poissonAt(n, gap, seed)
 	}
 	with, same := variant == VariantWith, variant == VariantSameRate
 	otherInterval := w.LimitPer / time.Duration(w.LimitRate)
@@ -53,14 +64,14 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	h := &handler{queues: recs}
 	cfg := slaq.Config{Handler: h, Tiers: map[slaq.Tier]slaq.TierConfig{rlTier: {Workers: w.Workers, MaxWorkers: w.Workers}}}
 	r := e.res
-	r.setConfig("unlimited", fmt.Sprintf("%d/s for %s, %s each, %s workers %d", w.UnlimitedRate, w.Measure, w.UnlimitedSleep, rlTier, w.Workers))
+	r.setConfig("unlimited", fmt.Sprintf("%d/s (%s) for %s, %s each, %s workers %d", w.UnlimitedRate, w.Arrivals, w.Measure, w.UnlimitedSleep, rlTier, w.Workers))
 	if with {
 		cfg.RateLimits = map[string]slaq.RateLimit{RLLimitedType: {Rate: w.LimitRate, Per: w.LimitPer, Burst: w.LimitBurst, Tier: rlTier}}
 		r.setConfig("limited", fmt.Sprintf("%s %d per %s, burst %d, backlog %d, %s each", RLLimitedType, w.LimitRate, w.LimitPer,
 			w.LimitBurst, nLim, w.LimitedSleep))
 	}
 	if same {
-		r.setConfig("other", fmt.Sprintf("%s, no limit, one every %s through the window, %s each", rlOtherType, otherInterval, w.LimitedSleep))
+		r.setConfig("other", fmt.Sprintf("%s, no limit, one every %s (%s) through the window, %s each", rlOtherType, otherInterval, w.Arrivals, w.LimitedSleep))
 	}
 	c, err := e.client(cfg)
 	if err != nil {
@@ -96,7 +107,7 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 		sleep := int(w.LimitedSleep / time.Millisecond)
 		go func() {
 			var err error
-			other, err = pace(nOther, otherInterval, func(i int, t int64) error {
+			other, err = paceAt(nOther, schedule(nOther, otherInterval, w.Seed+1), func(i int, t int64) error {
 				b := payload{Q: rlOtherQueue, I: i, T: t, S: sleep}.encode(make([]byte, 0, 64))
 				_, err := c.Enqueue(ctx, rlOtherType, b, tier)
 				return err
@@ -106,7 +117,7 @@ func runRL(ctx context.Context, e *runEnv, p Params, variant string) error {
 	}
 	interval := time.Second / time.Duration(w.UnlimitedRate)
 	sleep := int(w.UnlimitedSleep / time.Millisecond)
-	load, err := pace(nUnl, interval, func(i int, t int64) error {
+	load, err := paceAt(nUnl, schedule(nUnl, interval, w.Seed), func(i int, t int64) error {
 		b := payload{Q: rlUnlimitedQueue, I: i, T: t, S: sleep}.encode(make([]byte, 0, 64))
 		_, err := c.Enqueue(ctx, benchJobType, b, tier)
 		return err

@@ -93,3 +93,24 @@ func TestMaxInWindow(t *testing.T) {
 		}
 	}
 }
+
+// Poisson arrivals: never earlier than the one before, the stream's mean rate, the same
+// schedule for the same seed and another for another.
+func TestPoissonAt(t *testing.T) {
+	const n, gap = 20_000, 5 * time.Millisecond
+	at := poissonAt(n, gap, 1)
+	for i := 1; i < n; i++ {
+		if at(i) < at(i-1) {
+			t.Fatalf("arrival %d at %v, before %d at %v", i, at(i), i-1, at(i-1))
+		}
+	}
+	if mean := at(n-1) / (n - 1); mean < gap*95/100 || mean > gap*105/100 {
+		t.Errorf("mean gap %v, want %v ± 5 %%", mean, gap)
+	}
+	if again := poissonAt(n, gap, 1); again(n-1) != at(n-1) {
+		t.Errorf("seed 1 gave %v, then %v", at(n-1), again(n-1))
+	}
+	if other := poissonAt(n, gap, 2); other(n-1) == at(n-1) {
+		t.Errorf("seeds 1 and 2 gave the same schedule")
+	}
+}
