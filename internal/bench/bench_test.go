@@ -22,6 +22,7 @@ func tinyParams() Params {
 	p.W3.BacklogJobs, p.W3.BulkChunk, p.W3.Window, p.W3.Warmup, p.W3.DrainTimeout = 200, 100, time.Second, 100*time.Millisecond, 5*time.Second
 	p.W4.Jobs, p.W4.Workers, p.W4.Sleep, p.W4.IdleBefore, p.W4.Timeout = 20, 5, 20*time.Millisecond, 200*time.Millisecond, 10*time.Second
 	p.W5.Jobs, p.W5.BulkChunk, p.W5.Timeout = 1000, 250, 20*time.Second
+	p.RL = shortRL()
 	return p
 }
 
@@ -83,6 +84,9 @@ func TestWorkloads(t *testing.T) {
 		t.Run(store, func(t *testing.T) {
 			tg := target(t)
 			for _, w := range Workloads {
+				if w.Name == RL {
+					continue // TestRLWorkload runs it and checks the limit
+				}
 				for _, v := range w.Variants {
 					t.Run(w.Name+"-"+v, func(t *testing.T) {
 						ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -115,6 +119,9 @@ func checkWorkload(t *testing.T, p Params, res *Result, store string) {
 			"processed": {n, n}, "duplicates": {0, 0}, "enqueue_jobs_per_s": {1, inf}, "process_jobs_per_s": {1, inf},
 			"enqueue_s": {0, inf}, "process_s": {0, inf}, "workers_start_to_first_ms": {0, inf},
 		})
+		if res.Variant == VariantBulkIdleLimit {
+			check(t, res, map[string]bound{"limits_armed": {1, 1}})
+		}
 	case W2:
 		check(t, res, map[string]bound{"enqueue_us_p50": {0.1, inf}, "enqueue_us_p99": {0.1, inf}, "enqueue_us_max": {0.1, inf},
 			"enqueue_us_mean": {0.1, inf}, "enqueue_jobs_per_s": {1, inf}})

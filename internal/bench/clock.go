@@ -49,10 +49,11 @@ func (p payload) encode(b []byte) []byte {
 	return append(b, '}')
 }
 
-// record is one handler run: start and end on the process clock, and the payload's issue
-// time t (0 when the workload sets none).
+// record is one handler run: start and end on the process clock, the payload's issue time t
+// (0 when the workload sets none), and at, the run's StartedAt in Unix ms: the time the
+// store's fetch claimed it, on the clock its rate limits decide with.
 type record struct {
-	start, end, t int64
+	start, end, t, at int64
 }
 
 // recorder keeps the first run of each index of one queue and counts the rest as duplicates.
@@ -129,7 +130,7 @@ func (h *handler) ProcessJob(_ context.Context, job *slaq.Job) error {
 	}
 	end := clock()
 	r := h.queues[p.Q]
-	if r == nil || r.add(p.I, record{start: start, end: end, t: p.T}) != nil {
+	if r == nil || r.add(p.I, record{start: start, end: end, t: p.T, at: job.StartedAt}) != nil {
 		h.errs.Add(1)
 	}
 	return nil

@@ -1,8 +1,12 @@
 package bench
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
-// The workload parameters of WORKLOADS.md. [DefaultParams] uses them; tests shrink copies.
+// The workload parameters of WORKLOADS.md, and of slaq's rate-limit workload RL. [DefaultParams]
+// uses them; tests shrink copies.
 const (
 	// W1JobsDefault is W1's `jobs`.
 	W1JobsDefault = 50_000
@@ -60,6 +64,50 @@ const (
 	W5WorkersDefault = W1WorkersDefault
 	// W5TimeoutDefault bounds W5's processing phase (W1's timeout_s).
 	W5TimeoutDefault = W1TimeoutDefault
+
+	// RLWorkersDefault is the rate-limit workload's HIGH concurrency (W3's HIGH).
+	RLWorkersDefault = 10
+	// RLUnlimitedRateDefault is how many unlimited jobs per second RL issues, open loop (W3's
+	// CRITICAL load).
+	RLUnlimitedRateDefault = 200
+	// RLUnlimitedSleepDefault is how long each unlimited RL job sleeps (W3's CRITICAL sleep).
+	RLUnlimitedSleepDefault = 2 * time.Millisecond
+	// RLLimitRateDefault is the limited type's RateLimit.Rate: 6,000 per minute, 100/s.
+	RLLimitRateDefault = 6_000
+	// RLLimitPerDefault is the limited type's RateLimit.Per.
+	RLLimitPerDefault = time.Minute
+	// RLLimitBurstDefault is the limited type's RateLimit.Burst (the library's default).
+	RLLimitBurstDefault = 0
+	// RLLimitedSleepDefault is how long each limited RL job sleeps (a call to a mail API).
+	RLLimitedSleepDefault = 5 * time.Millisecond
+	// RLBacklogFactorDefault sizes the limited backlog: this many times the quota of the warm-up
+	// and the window, so the backlog outlasts the window.
+	RLBacklogFactorDefault = 1.1
+	// RLWarmupDefault is how long RL's workers run the backlog before the window opens.
+	RLWarmupDefault = 3 * time.Second
+	// RLMeasureDefault is RL's measured window: the unlimited stream runs through it, and the
+	// limited type's achieved rate is counted over it.
+	RLMeasureDefault = time.Minute
+	// RLDrainTimeoutDefault bounds waiting for every job after the window, beyond the time the
+	// rest of the limited backlog needs at its rate.
+	RLDrainTimeoutDefault = 20 * time.Second
+	// RLBulkChunkDefault is how many limited jobs one pre-fill call carries (W1's bulk_chunk).
+	RLBulkChunkDefault = W1BulkChunkDefault
+	// RLArrivalsDefault is how RL's open-loop streams space their jobs.
+	RLArrivalsDefault = RLArrivalsPoisson
+	// RLSeedDefault seeds RL's Poisson arrivals, so every run has the same schedule.
+	RLSeedDefault = 1
+)
+
+// RL's arrival processes.
+const (
+	// RLArrivalsPoisson spaces jobs at exponential gaps with the stream's mean rate: they do
+	// not keep step with the limited lane's fixed interval.
+	RLArrivalsPoisson = "poisson"
+	// RLArrivalsPeriodic spaces them at fixed intervals, as W3 does. With a limit whose interval
+	// is a multiple of the stream's (10 ms and 5 ms by default), arrivals keep a fixed phase to
+	// the lane's fetches for a whole run, so each run measures one phase.
+	RLArrivalsPeriodic = "periodic"
 )
 
 // W3Tier is one tier of W3 with its concurrency. The weight and priority columns of
@@ -118,6 +166,33 @@ type W5Params struct {
 	Timeout      time.Duration // the longest processing may take
 }
 
+// RLParams are the rate-limit workload's parameters (slaq's own workload, beside W1–W5).
+type RLParams struct {
+	Workers        int           // HIGH's concurrency
+	UnlimitedRate  int           // unlimited jobs issued per second through the window
+	UnlimitedSleep time.Duration // each unlimited job's sleep
+	LimitRate      int           // the limited type's RateLimit.Rate
+	LimitPer       time.Duration // the limited type's RateLimit.Per
+	LimitBurst     int           // the limited type's RateLimit.Burst
+	LimitedSleep   time.Duration // each limited job's sleep
+	BacklogFactor  float64       // limited backlog = factor × the quota of Warmup + Measure, plus Burst
+	Warmup         time.Duration // from starting the workers to the window
+	Measure        time.Duration // the window
+	DrainTimeout   time.Duration // extra time allowed after the window for every job to finish
+	BulkChunk      int           // limited jobs per pre-fill batch call
+	Arrivals       string        // RLArrivalsPoisson or RLArrivalsPeriodic
+	Seed           uint64        // seeds the Poisson arrivals
+}
+
+// Backlog is how many limited jobs RL pre-fills.
+func (p RLParams) Backlog() int {
+	if p.LimitPer <= 0 {
+		return 0
+	}
+	quota := float64(p.LimitRate) * (p.Warmup + p.Measure).Seconds() / p.LimitPer.Seconds()
+	return int(math.Ceil(p.BacklogFactor*quota)) + p.LimitBurst
+}
+
 // Params are every workload's parameters.
 type Params struct {
 	W1 W1Params
@@ -125,6 +200,7 @@ type Params struct {
 	W3 W3Params
 	W4 W4Params
 	W5 W5Params
+	RL RLParams
 }
 
 // DefaultParams returns the parameters of WORKLOADS.md.
@@ -140,5 +216,10 @@ func DefaultParams() Params {
 			IdleBefore: W4IdleBeforeDefault, Timeout: W4TimeoutDefault},
 		W5: W5Params{Jobs: W5JobsDefault, PayloadBytes: W5PayloadBytesDefault, BulkChunk: W5BulkChunkDefault,
 			Workers: W5WorkersDefault, Timeout: W5TimeoutDefault},
+		RL: RLParams{Workers: RLWorkersDefault, UnlimitedRate: RLUnlimitedRateDefault, UnlimitedSleep: RLUnlimitedSleepDefault,
+			LimitRate: RLLimitRateDefault, LimitPer: RLLimitPerDefault, LimitBurst: RLLimitBurstDefault,
+			LimitedSleep: RLLimitedSleepDefault, BacklogFactor: RLBacklogFactorDefault, Warmup: RLWarmupDefault,
+			Measure: RLMeasureDefault, DrainTimeout: RLDrainTimeoutDefault, BulkChunk: RLBulkChunkDefault,
+			Arrivals: RLArrivalsDefault, Seed: RLSeedDefault},
 	}
 }

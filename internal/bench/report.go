@@ -20,6 +20,9 @@ type Stat struct {
 // Summary is one workload variant over its runs: the object `--json` writes per line.
 // A metric that does not apply to the store is null.
 type Summary struct {
+	// Build names the executable that ran the runs when several builds are compared
+	// (`slaq bench --compare`); empty otherwise.
+	Build    string            `json:"build,omitempty"`
 	Store    string            `json:"store"`
 	Workload string            `json:"workload"`
 	Variant  string            `json:"variant"`
@@ -87,7 +90,11 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 // WriteTable prints s as a block: a heading, then one line per metric with
 // `median [min–max]` (just the value for one run, n/a where the metric does not apply).
 func (s *Summary) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "%s %s — store %s, %d run(s), nproc %d, Redis %s, %s\n", s.Workload, s.Variant, s.Store, s.Runs,
+	build := ""
+	if s.Build != "" {
+		build = ", build " + s.Build
+	}
+	fmt.Fprintf(w, "%s %s — store %s%s, %d run(s), nproc %d, Redis %s, %s\n", s.Workload, s.Variant, s.Store, build, s.Runs,
 		s.Machine.NProc, s.Machine.RedisVersion, s.Machine.GoVersion)
 	keys := make([]string, 0, len(s.Config))
 	for k := range s.Config {

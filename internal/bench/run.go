@@ -15,6 +15,8 @@ const (
 	W3 = "w3"
 	W4 = "w4"
 	W5 = "w5"
+	// RL is slaq's rate-limit workload (not in WORKLOADS.md): see runRL.
+	RL = "rl"
 
 	// VariantDefault names the only variant of a workload that has one.
 	VariantDefault = "default"
@@ -26,22 +28,49 @@ const (
 	// VariantElastic (lending, with LOW and BATCH allowed to borrow beyond their workers).
 	VariantTiers   = "tiers"
 	VariantElastic = "elastic"
+	// VariantBulkIdleLimit is W1 bulk with a rate limit configured on a type that never runs,
+	// in W1's tier: the limited-lane path of the fetch armed but idle (slaq's own variant, to
+	// show what a configured limit costs the jobs it does not limit).
+	VariantBulkIdleLimit = "bulk-idle-limit"
+	// RL's variants: VariantWith (the limited type's backlog mixed into the tier),
+	// VariantWithout (the unlimited stream alone, no limit configured) and VariantSameRate (no
+	// limit, and a second unlimited type arriving at the limit's rate: the same work in the
+	// tier as with, so with / same-rate is what the limit itself costs).
+	VariantWith     = "with"
+	VariantWithout  = "without"
+	VariantSameRate = "same-rate"
 )
 
-// Workload is one of W1–W5 with its variants, the first being slaq's recommended setup.
+// Workload is one of W1–W5 or RL with its variants, the first being slaq's recommended setup.
 type Workload struct {
 	Name     string
 	Variants []string
-	run      func(ctx context.Context, e *runEnv, p Params, variant string) error
+	// Key lists the metrics a comparison divides: of one variant by another (Pairs), or of one
+	// build by another (`slaq bench --compare`).
+	Key []string
+	// Pairs name variants whose Key metrics the report divides: each pair's first over its
+	// second.
+	Pairs [][2]string
+	// Named is true for a workload `--workload all` leaves out: it runs only when named.
+	Named bool
+	run   func(ctx context.Context, e *runEnv, p Params, variant string) error
 }
 
-// Workloads lists W1–W5 in order.
+// Workloads lists W1–W5, then RL (which `all` leaves out: a full run takes minutes).
 var Workloads = []Workload{
-	{W1, []string{VariantBulk, VariantSingle}, runW1},
-	{W2, []string{VariantDefault}, runW2},
-	{W3, []string{VariantTiers, VariantDefault, VariantElastic}, runW3},
-	{W4, []string{VariantDefault}, runW4},
-	{W5, []string{VariantDefault}, runW5},
+	{Name: W1, Variants: []string{VariantBulk, VariantSingle, VariantBulkIdleLimit}, run: runW1,
+		Key: []string{"process_jobs_per_s", "enqueue_jobs_per_s"}, Pairs: [][2]string{{VariantBulkIdleLimit, VariantBulk}}},
+	{Name: W2, Variants: []string{VariantDefault}, run: runW2,
+		Key: []string{"enqueue_over_rtt_us_p50", "enqueue_us_p50", "enqueue_us_p99"}},
+	{Name: W3, Variants: []string{VariantTiers, VariantDefault, VariantElastic}, run: runW3,
+		Key: []string{"critical_pickup_ms_p50", "critical_pickup_ms_p99"}},
+	{Name: W4, Variants: []string{VariantDefault}, run: runW4,
+		Key: []string{"all_completed_ms", "first_pickup_ms"}},
+	{Name: W5, Variants: []string{VariantDefault}, run: runW5,
+		Key: []string{"bytes_per_waiting_job"}},
+	{Name: RL, Variants: []string{VariantWith, VariantWithout, VariantSameRate}, run: runRL, Named: true,
+		Key:   []string{"unlimited_pickup_ms_p50", "unlimited_pickup_ms_p99"},
+		Pairs: [][2]string{{VariantWith, VariantWithout}, {VariantWith, VariantSameRate}}},
 }
 
 // Find returns the workload called name (case-insensitive).
@@ -51,7 +80,7 @@ func Find(name string) (Workload, error) {
 			return w, nil
 		}
 	}
-	return Workload{}, fmt.Errorf("bench: unknown workload %q: want w1, w2, w3, w4, w5 or all", name)
+	return Workload{}, fmt.Errorf("bench: unknown workload %q: want w1, w2, w3, w4, w5, rl or all", name)
 }
 
 // HasVariant reports whether w has variant v.

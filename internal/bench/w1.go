@@ -13,8 +13,12 @@ import (
 // w1Queue is W1's queue name.
 const w1Queue = "w1"
 
-// w1JobType is the job type of every bench job (the bench has one handler for all).
+// benchJobType is the job type of every bench job but RL's limited ones (the bench has one
+// handler for all).
 const benchJobType = "bench"
+
+// w1IdleType is the type variant bulk-idle-limit limits; no job of it is ever enqueued.
+const w1IdleType = "idle_limited"
 
 // runW1 is W1, throughput: enqueue all jobs (in bulk calls or from concurrent single-job
 // producers), then start the workers and time how fast they drain the queue.
@@ -25,7 +29,12 @@ func runW1(ctx context.Context, e *runEnv, p Params, variant string) error {
 	}
 	rec := newRecorder(w.Jobs)
 	h := &handler{queues: map[string]*recorder{w1Queue: rec}}
-	c, err := e.client(oneTier(w.Workers, h))
+	cfg := oneTier(w.Workers, h)
+	if variant == VariantBulkIdleLimit {
+		cfg.RateLimits = map[string]slaq.RateLimit{w1IdleType: {Rate: 1, Tier: slaq.Medium}}
+		e.res.setConfig("idle limit", w1IdleType+" 1 per "+slaq.DefaultRateLimitPer.String()+" in MEDIUM, no job of it enqueued")
+	}
+	c, err := e.client(cfg)
 	if err != nil {
 		return err
 	}
@@ -42,7 +51,7 @@ func runW1(ctx context.Context, e *runEnv, p Params, variant string) error {
 	}
 	t0 := clock()
 	switch variant {
-	case VariantBulk:
+	case VariantBulk, VariantBulkIdleLimit:
 		for i := 0; i < len(reqs); i += w.BulkChunk {
 			if _, err := c.EnqueueBulk(ctx, reqs[i:min(i+w.BulkChunk, len(reqs))]); err != nil {
 				return fmt.Errorf("enqueue jobs %d+: %w", i, err)
@@ -60,6 +69,14 @@ func runW1(ctx context.Context, e *runEnv, p Params, variant string) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	rec.wait(ctx, w.Timeout)
+	armed := 0
+	if variant == VariantBulkIdleLimit { // the limit is in the store (Start stored it)
+		ls, err := c.RateLimits(ctx)
+		if err != nil {
+			return err
+		}
+		armed = len(ls)
+	}
 	cpu1, err := e.finish(ctx, c, h)
 	if err != nil {
 		return err
@@ -81,6 +98,9 @@ func runW1(ctx context.Context, e *runEnv, p Params, variant string) error {
 	r.add("process_s", round3(time.Duration(processNs).Seconds()))
 	r.add("processed", float64(len(recs)))
 	r.add("duplicates", float64(rec.dups.Load()))
+	if variant == VariantBulkIdleLimit {
+		r.add("limits_armed", float64(armed))
+	}
 	if len(recs) > 0 {
 		r.add("workers_start_to_first_ms", ms(first-w0))
 	} else {

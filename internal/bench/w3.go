@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slaqhq/slaq"
@@ -93,30 +92,16 @@ func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 	// for earlier calls.
 	critOpt := slaq.WithTier(slaq.Critical)
 	critSleep := int(w.CriticalSleep / time.Millisecond)
-	enqNs := make([]int64, nCrit)
-	errs := make([]error, nCrit)
-	var wg sync.WaitGroup
-	tc0 := clock()
-	lastIssue := tc0
-	for i := range nCrit {
-		if d := tc0 + int64(i)*int64(interval) - clock(); d > 0 {
-			time.Sleep(time.Duration(d))
-		}
-		lastIssue = clock()
-		wg.Go(func() {
-			t := clock()
-			b := payload{Q: names(w3Critical), I: i, T: t, S: critSleep}.encode(make([]byte, 0, 64))
-			_, errs[i] = c.Enqueue(ctx, benchJobType, b, critOpt)
-			enqNs[i] = clock() - t
-		})
+	load, err := pace(nCrit, interval, func(i int, t int64) error {
+		b := payload{Q: names(w3Critical), I: i, T: t, S: critSleep}.encode(make([]byte, 0, 64))
+		_, err := c.Enqueue(ctx, benchJobType, b, critOpt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue CRITICAL: %w", err)
 	}
+	tc0 := load.first
 	tc1 := tc0 + int64(w.Window)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("enqueue CRITICAL %d: %w", i, err)
-		}
-	}
 	recs[names(w3Critical)].wait(ctx, w.DrainTimeout)
 	if d := tc1 - clock(); d > 0 {
 		time.Sleep(time.Duration(d))
@@ -137,7 +122,7 @@ func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 		e2e[k] = ms(rec.end - rec.t)
 	}
 	enqUs := make([]float64, nCrit)
-	for i, d := range enqNs {
+	for i, d := range load.enqNs {
 		enqUs[i] = us(d)
 	}
 	r.distribution("critical_pickup_ms", pickup)
@@ -159,7 +144,7 @@ func runW3(ctx context.Context, e *runEnv, p Params, variant string) error {
 	r.add("critical_picked", float64(len(done)))
 	r.add("critical_missing", float64(nCrit-len(done)))
 	r.add("critical_duplicates", float64(crit.dups.Load()))
-	r.add("critical_rate_achieved", rate(nCrit, time.Duration(lastIssue-tc0)+interval))
+	r.add("critical_rate_achieved", load.achieved(interval))
 	r.add("prefill_s", round3(time.Duration(prefill).Seconds()))
 	e.cpu(cpu0, cpu1)
 	return nil

@@ -45,13 +45,7 @@ func (e *Engine) fetch(t store.Tier) {
 			continue // there may be more
 		}
 		e.slots.setNoWork(ti, true)
-		wait := cfg.IdleWait
-		if res.NextRunAt > 0 {
-			wait = min(wait, time.Duration(res.NextRunAt-ms(cfg.Clock.Now()))*time.Millisecond)
-		}
-		if res.HeldUntil > 0 { // a rate-limited type frees then: wake for it, not before
-			wait = min(wait, time.Duration(res.HeldUntil-ms(cfg.Clock.Now()))*time.Millisecond)
-		}
+		wait := idleWait(res, cfg.Clock.Now(), cfg.IdleWait)
 		if wait > 0 {
 			e.Signals.FetcherIdle.Signal(t)
 			if err := cfg.Store.Wait(e.fetchCtx, t, wait); err != nil && e.fetchCtx.Err() == nil {
@@ -62,6 +56,23 @@ func (e *Engine) fetch(t store.Tier) {
 		}
 		e.slots.setNoWork(ti, false)
 	}
+}
+
+// idleWait is how long a fetcher that found no runnable work waits at now: at most max,
+// and no later than the next delayed job's RunAt or the earliest rate-limited lane's
+// HeldUntil. It wakes at the start of that millisecond, not up to one into it, so that the
+// next fetch's Now equals it: a limited type with no burst to spare then loses no time from
+// its schedule (its GCRA counts a late start from when it happened, so 0.5 ms late on a
+// 10 ms interval is a 5 % shortfall).
+func idleWait(res store.FetchResult, now time.Time, max time.Duration) time.Duration {
+	wait := max
+	if res.NextRunAt > 0 {
+		wait = min(wait, time.UnixMilli(res.NextRunAt).Sub(now))
+	}
+	if res.HeldUntil > 0 { // a rate-limited type frees then: wake for it, not before
+		wait = min(wait, time.UnixMilli(res.HeldUntil).Sub(now))
+	}
+	return wait
 }
 
 // deferred reports the types a fetch of t held back by their rate limits: a count per type

@@ -150,7 +150,12 @@
 // RunAt) adds the marker. [Store.Wait] blocks with BZPOPMIN on it, on rueidis' pool of
 // dedicated blocking connections; fetch re-adds the marker while waiting jobs remain, so a
 // second process blocked on the same tier wakes too. The marker persists while nobody waits,
-// so a wake-up is never lost (Wait is level-triggered). Once the store is closed, Wait returns
+// so a wake-up is never lost (Wait is level-triggered). Wait's timeout is kept on the
+// process's clock (Redis times blocked clients out only every 1000/hz ms, 100 ms at the
+// default hz 10, which would starve a rate-limited lane due in 10 ms): each tier has at most
+// one BZPOPMIN in flight per store, shared by its Waits, left in flight when a Wait's own
+// time is up, and a marker it takes after its Waits left makes the next Wait return at once.
+// Once the store is closed, Wait returns
 // an error wrapping [store.ErrClosed], and a Wait blocked when Close is called returns it at
 // once. Counts are O(1) reads (LLEN, ZCARD, HMGET) pipelined for all five tiers in one round
 // trip per server.

@@ -18,6 +18,8 @@ type Store struct {
 	opts   Options
 	tiers  [store.NumTiers]tierKeys
 
+	waiters [store.NumTiers]waiter // each tier's blocking call, shared by its Waits (see Wait)
+
 	closing   context.Context // done once Close has begun: unblocks Wait
 	close     context.CancelFunc
 	closeOnce sync.Once
