@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/slaqhq/slaq/store"
 )
@@ -35,11 +34,10 @@ func (o *Outbox) Listen(ctx context.Context) error {
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("outbox: listen: connection is a %T, want pgx's", dc)
+		pc, err := pgxConn(dc)
+		if err != nil {
+			return err
 		}
-		pc := sc.Conn()
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{o.channel}.Sanitize()); err != nil {
 			return fmt.Errorf("%w: outbox: listen: %w", driver.ErrBadConn, err)
 		}
