@@ -181,7 +181,9 @@ func TestEnqueueTxCommitAndRollback(t *testing.T) {
 }
 
 // Two forwarders (two clients, as on two replicas) on one PostgreSQL outbox share the work
-// without a leader: every job is forwarded once in all, and both forward some.
+// without a leader: every job is forwarded once in all, and both forward some. The jobs are
+// enqueued by a third client that runs no forwarder (an application process that only
+// enqueues), so its inserts NOTIFY and wake both.
 func TestTwoForwardersOnePostgresOutbox(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t, "")
@@ -198,13 +200,14 @@ func TestTwoForwardersOnePostgresOutbox(t *testing.T) {
 		t.Cleanup(func() { _ = c.Stop(context.Background()) })
 	}
 	db := openSQL(t, "pgx", dsn)
+	producer := newClient(t, st, slaq.Config{Outbox: newOutbox(t, db)})
 	var mu sync.Mutex
 	var all []string
 	var wg sync.WaitGroup
 	for range 4 { // four producers commit 25 transactions of 40 jobs each
 		wg.Go(func() {
 			for range 25 {
-				ids := pay(ctx, t, clients[0], db, 40, true)
+				ids := pay(ctx, t, producer, db, 40, true)
 				mu.Lock()
 				all = append(all, ids...)
 				mu.Unlock()

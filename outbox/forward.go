@@ -1,23 +1,34 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// Forward moves up to limit of the oldest committed jobs: it reads them, calls move with
-// them (which writes them to the store), then deletes their rows; if move fails, nothing is
-// deleted. It returns how many jobs it moved. A crash after move and before the delete leaves
-// the rows, to be moved again: move must be idempotent on job id, as Store.Enqueue is.
+// Forward moves up to limit of the oldest committed jobs: it claims them, calls move with
+// them in seq order (move writes them to the store), then removes their rows; if move fails,
+// nothing is removed. It returns how many jobs it moved. A crash after move and before the
+// rows are gone leaves them, to be moved again: move must be idempotent on job id, as
+// Store.Enqueue is.
 //
-// On PostgreSQL the three steps are one transaction that locks the rows FOR UPDATE SKIP
-// LOCKED, so concurrent forwarders never move the same row. On SQLite, Forward first waits
-// for the write lock (so a transaction that inserted and signalled has committed), then reads
-// and moves without holding it (a store that does not answer must not stall the application's
-// writers or the spool), then deletes in a short write transaction; concurrent forwarders on
-// one SQLite file may then move a row twice, which the store's idempotence absorbs.
+// On PostgreSQL a move is two round trips: one that begins a transaction and deletes the
+// batch, locked FOR UPDATE SKIP LOCKED, returning its rows (see [claimSQL]); then, after
+// move, COMMIT. Until COMMIT the rows are only deleted inside the open transaction, so a
+// forwarder that dies or fails there leaves them in place, and concurrent forwarders skip
+// the locked rows rather than wait for them or move them twice. On SQLite, Forward first
+// waits for the write lock (so a transaction that inserted and signalled has committed),
+// then reads and moves without holding it (a store that does not answer must not stall the
+// application's writers or the spool), then deletes in a short write transaction;
+// concurrent forwarders on one SQLite file may then move a row twice, which the store's
+// idempotence absorbs.
 func (o *Outbox) Forward(ctx context.Context, limit int, move func(ctx context.Context, jobs []*Job) error) (int, error) {
 	if limit < 1 {
 		return 0, fmt.Errorf("outbox: forward limit %d: want at least 1", limit)
@@ -25,20 +36,7 @@ func (o *Outbox) Forward(ctx context.Context, limit int, move func(ctx context.C
 	var n int
 	var err error
 	if o.dialect == Postgres {
-		err = o.inTx(ctx, func(ex execer) error {
-			seqs, jobs, err := readBatch(ctx, ex, "SELECT seq, job, payload FROM "+Table+" ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
-			if err != nil || len(jobs) == 0 {
-				return err
-			}
-			if err := move(ctx, jobs); err != nil {
-				return err
-			}
-			if _, err := ex.ExecContext(ctx, "DELETE FROM "+Table+" WHERE seq = ANY($1)", seqs); err != nil {
-				return fmt.Errorf("outbox: delete %d forwarded jobs: %w", len(seqs), err)
-			}
-			n = len(jobs)
-			return nil
-		})
+		n, err = o.forwardPostgres(ctx, limit, move)
 	} else {
 		n, err = o.forwardSQLite(ctx, limit, move)
 	}
@@ -47,6 +45,95 @@ func (o *Outbox) Forward(ctx context.Context, limit int, move func(ctx context.C
 	}
 	o.spooled.Add(-int64(n))
 	return n, nil
+}
+
+// claimSQL deletes the oldest $1 rows that no other transaction holds, returning them. It
+// runs inside the forwarder's transaction: the delete takes effect only at its COMMIT.
+const claimSQL = "DELETE FROM " + Table + " WHERE seq IN (SELECT seq FROM " + Table +
+	" ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING seq, job, payload"
+
+func (o *Outbox) forwardPostgres(ctx context.Context, limit int, move func(ctx context.Context, jobs []*Job) error) (int, error) {
+	conn, err := o.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: connect: %w", err)
+	}
+	defer conn.Close()
+	var n int
+	err = conn.Raw(func(dc any) error {
+		pc, err := pgxConn(dc)
+		if err != nil {
+			return err
+		}
+		var err2 error
+		n, err2 = claimAndMove(ctx, pc, limit, move)
+		if pc.PgConn().TxStatus() != 'I' { // the batch or move failed inside the transaction
+			if _, err := pc.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil || pc.PgConn().TxStatus() != 'I' {
+				return errors.Join(err2, fmt.Errorf("%w: outbox: roll back: %w", driver.ErrBadConn, err))
+			}
+		}
+		return err2
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// claimAndMove is the forward on one PostgreSQL connection: BEGIN and claimSQL in one
+// round trip, move, COMMIT. On error it may leave the transaction open for its caller to
+// roll back.
+func claimAndMove(ctx context.Context, pc *pgx.Conn, limit int, move func(ctx context.Context, jobs []*Job) error) (int, error) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(claimSQL, limit)
+	br := pc.SendBatch(ctx, b)
+	var claimed []claimedRow
+	_, err := br.Exec()
+	if err == nil {
+		var rows pgx.Rows
+		rows, err = br.Query()
+		if err == nil {
+			claimed, err = pgx.CollectRows(rows, pgx.RowToStructByPos[claimedRow])
+		}
+	}
+	if err = errors.Join(err, br.Close()); err != nil {
+		return 0, fmt.Errorf("outbox: claim: %w", err)
+	}
+	if len(claimed) == 0 {
+		if _, err := pc.Exec(ctx, "ROLLBACK"); err != nil {
+			return 0, fmt.Errorf("outbox: end an empty claim: %w", err)
+		}
+		return 0, nil
+	}
+	slices.SortFunc(claimed, func(a, b claimedRow) int { return cmp.Compare(a.Seq, b.Seq) })
+	jobs := make([]*Job, len(claimed))
+	for i, r := range claimed {
+		if jobs[i], err = decodeJob(r.Job, r.Payload); err != nil {
+			return 0, fmt.Errorf("outbox: row %d: %w", r.Seq, err)
+		}
+	}
+	if err := move(ctx, jobs); err != nil {
+		return 0, err
+	}
+	if _, err := pc.Exec(ctx, "COMMIT"); err != nil {
+		return 0, fmt.Errorf("outbox: commit the removal of %d forwarded jobs: %w", len(jobs), err)
+	}
+	return len(jobs), nil
+}
+
+// claimedRow is a row claimSQL returns.
+type claimedRow struct {
+	Seq          int64
+	Job, Payload []byte
+}
+
+// pgxConn returns the pgx connection under a database/sql driver connection.
+func pgxConn(dc any) (*pgx.Conn, error) {
+	sc, ok := dc.(*stdlib.Conn)
+	if !ok {
+		return nil, fmt.Errorf("outbox: connection is a %T, want pgx's", dc)
+	}
+	return sc.Conn(), nil
 }
 
 func (o *Outbox) forwardSQLite(ctx context.Context, limit int, move func(ctx context.Context, jobs []*Job) error) (int, error) {

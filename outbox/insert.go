@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,18 +13,38 @@ import (
 )
 
 // Insert writes jobs into the outbox within tx, in one INSERT statement. They exist for slaq
-// when tx commits, and not at all if it rolls back. On SQLite it signals this process's
+// when tx commits, and not at all if it rolls back.
+//
+// On PostgreSQL, while a forwarder in this process listens, the INSERT also takes the
+// shared advisory lock of its commit-watch group, through which this process's forwarder
+// learns when tx ends (no NOTIFY; see the package documentation); otherwise it NOTIFYs the
+// outbox's channel, which PostgreSQL delivers at commit. On SQLite it signals this process's
 // forwarder, whose next move waits for tx's write lock.
 func (o *Outbox) Insert(ctx context.Context, tx *sql.Tx, jobs []*store.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	q, args, err := o.insertStmt(jobs)
+	if tx == nil {
+		return errors.New("outbox: insert: nil transaction")
+	}
+	mode, e := announceNone, (*epoch)(nil)
+	if o.dialect == Postgres {
+		mode = announceNotify
+		if o.watch != nil {
+			mode, e = o.watch.enter(tx)
+		}
+	}
+	q, args, err := o.insertStmt(jobs, mode, e)
+	if err == nil {
+		if _, err = tx.ExecContext(ctx, q, args...); err != nil {
+			err = fmt.Errorf("outbox: insert %d jobs: %w", len(jobs), err)
+		}
+	}
+	if e != nil {
+		o.watch.leave(e, tx, err == nil)
+	}
 	if err != nil {
 		return err
-	}
-	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("outbox: insert %d jobs: %w", len(jobs), err)
 	}
 	if o.dialect == SQLite {
 		o.signal()
@@ -37,7 +58,11 @@ func (o *Outbox) Add(ctx context.Context, jobs []*store.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	q, args, err := o.insertStmt(jobs)
+	mode := announceNone
+	if o.dialect == Postgres {
+		mode = announceNotify // for forwarders in other processes
+	}
+	q, args, err := o.insertStmt(jobs, mode, nil)
 	if err != nil {
 		return err
 	}
@@ -66,10 +91,22 @@ func (o *Outbox) Add(ctx context.Context, jobs []*store.Job) error {
 	return nil
 }
 
-func (o *Outbox) insertStmt(jobs []*store.Job) (string, []any, error) {
+// insertStmt builds the INSERT of jobs, announced as mode says: on PostgreSQL the lock of
+// epoch e or a NOTIFY is a function in the FROM clause, evaluated once per statement.
+func (o *Outbox) insertStmt(jobs []*store.Job, mode insertMode, e *epoch) (string, []any, error) {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + Table + " (job_id, job, payload) VALUES ")
-	args := make([]any, 0, 3*len(jobs))
+	args := make([]any, 0, 3*len(jobs)+2)
+	b.WriteString("INSERT INTO " + Table + " (job_id, job, payload) ")
+	switch mode {
+	case announceLock:
+		b.WriteString("SELECT v.* FROM pg_advisory_xact_lock_shared($1::int4, $2::int4), (VALUES ")
+		args = append(args, o.watch.class, e.key)
+	case announceNotify:
+		b.WriteString("SELECT v.* FROM pg_notify($1, ''), (VALUES ")
+		args = append(args, o.channel)
+	default:
+		b.WriteString("VALUES ")
+	}
 	for i, j := range jobs {
 		rec := *j
 		rec.Payload = nil
@@ -85,12 +122,15 @@ func (o *Outbox) insertStmt(jobs []*store.Job) (string, []any, error) {
 			b.WriteByte(',')
 		}
 		if o.dialect == Postgres {
-			n := 3 * i
-			b.WriteString("($" + strconv.Itoa(n+1) + ",$" + strconv.Itoa(n+2) + ",$" + strconv.Itoa(n+3) + ")")
+			n := len(args)
+			b.WriteString("($" + strconv.Itoa(n+1) + "::text,$" + strconv.Itoa(n+2) + "::bytea,$" + strconv.Itoa(n+3) + "::bytea)")
 		} else {
 			b.WriteString("(?,?,?)")
 		}
 		args = append(args, j.ID, enc, payload)
+	}
+	if mode != announceNone {
+		b.WriteString(") AS v (job_id, job, payload)")
 	}
 	return b.String(), args, nil
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"database/sql"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
@@ -54,6 +56,15 @@ type Options struct {
 	// ErrFull. Default 0: no limit for New, DefaultSpoolLimit for OpenSpool; -1: no limit.
 	// Insert (EnqueueTx) is never limited: the caller's transaction decides.
 	Limit int
+	// CommitWaiters is how many connections of its own a PostgreSQL outbox opens, while a
+	// forwarder in this process listens ([Outbox.Listen]), to learn when the transactions
+	// that inserted through it end, so that their inserts need no NOTIFY (see the package
+	// documentation). Default 0: DefaultCommitWaiters; -1: none, every insert NOTIFYs.
+	// Ignored on SQLite.
+	CommitWaiters int
+	// CommitWaitSlice is the longest a commit waiter waits on one group of transactions
+	// before it turns to the next. Default DefaultCommitWaitSlice.
+	CommitWaitSlice time.Duration
 }
 
 // Outbox is an outbox table in one database. It is safe for concurrent use.
@@ -64,6 +75,7 @@ type Outbox struct {
 	channel string // PostgreSQL: the NOTIFY channel of the table's schema
 	limit   int
 	wake    chan struct{} // in-process wake-ups for the forwarder (capacity 1)
+	watch   *watch        // PostgreSQL: the commit watch, nil when Options.CommitWaiters is -1
 	spooled atomic.Int64  // rows added by Add, less rows forwarded (for Pending)
 }
 
@@ -75,6 +87,10 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.CommitWaiters < -1 || opts.CommitWaitSlice < 0 {
+		return nil, fmt.Errorf("outbox: CommitWaiters %d and CommitWaitSlice %v: want -1 or more, and a positive slice or 0 for the default",
+			opts.CommitWaiters, opts.CommitWaitSlice)
+	}
 	o := &Outbox{db: db, dialect: d, limit: opts.Limit, wake: make(chan struct{}, 1)}
 	if opts.Migrate {
 		if err := Migrate(ctx, db); err != nil {
@@ -82,6 +98,9 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 		}
 	}
 	if d == Postgres {
+		if opts.CommitWaiters >= 0 {
+			o.watch = newWatch(cmp.Or(opts.CommitWaiters, DefaultCommitWaiters), cmp.Or(opts.CommitWaitSlice, DefaultCommitWaitSlice))
+		}
 		var schema string
 		err := db.QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.oid = to_regclass('`+Table+`')`).Scan(&schema)

@@ -1,0 +1,284 @@
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Commit watch defaults, overridable in [Options].
+const (
+	// DefaultCommitWaiters is how many connections of its own a PostgreSQL outbox's commit
+	// watch holds while a forwarder in this process listens: 2. One serves the common case;
+	// the second keeps serving while the first waits on a long transaction.
+	DefaultCommitWaiters = 2
+	// DefaultCommitWaitSlice is the longest a commit waiter waits on one group of
+	// transactions before it turns to the next group: 10 ms. A transaction still open then
+	// is waited on again later, so a long transaction delays the wake of others that commit
+	// meanwhile by at most about one slice.
+	DefaultCommitWaitSlice = 10 * time.Millisecond
+)
+
+// The commit watch: how a PostgreSQL outbox learns that a transaction which inserted
+// through it (Insert, that is EnqueueTx) has ended, without a NOTIFY in that transaction.
+//
+// A NOTIFY costs the inserting transaction more than its INSERT does, and PostgreSQL
+// serialises the commits of all notifying transactions on one lock held across the commit's
+// WAL flush, which caps an application's commit rate. So while a forwarder in this process
+// listens, Insert instead takes a shared transaction-level advisory lock on a key of its
+// group (an "epoch") within the INSERT statement itself. A waiter, on a connection of its own,
+// then closes the epoch to newcomers, waits until every INSERT of it has returned (so every
+// member holds its lock), and asks for the key exclusively: PostgreSQL grants it when the
+// last member transaction ends, committed or rolled back, and the waiter wakes the
+// forwarder. The wait is cut after a slice (lock_timeout) and the epoch goes back to the
+// queue, so one long transaction does not hold back the others' wake.
+//
+// Nothing waits on the waiter: it holds no lock when it waits, and new inserts use a new
+// key, never one a waiter asks for. Another process's keys are another lock class (random
+// per Outbox), so waiters of different processes do not meet either. A transaction that
+// inserts again after it joined an epoch takes no second lock: the epoch's wait cannot end
+// before the transaction does. When no waiter runs (no forwarder listens in this process,
+// or the database is unreachable), Insert NOTIFYs instead, so that forwarders elsewhere wake.
+type watch struct {
+	class int32         // the advisory lock class of this outbox's keys
+	slice time.Duration // one wait's limit
+	size  int           // waiters to run
+	work  chan struct{} // capacity 1: an epoch is ready to be waited on
+
+	mu      sync.Mutex
+	running int    // waiters connected
+	next    int32  // the next epoch's key
+	open    *epoch // the epoch that inserts join now, nil when none
+	queue   []*epoch
+	txs     map[*sql.Tx]*epoch // transactions that hold an epoch's lock whose wait has not ended
+}
+
+// epoch is a group of inserting transactions that share one lock key.
+type epoch struct {
+	key      int32
+	inflight int  // INSERTs started and not returned
+	used     bool // an INSERT of it succeeded: its lock is held by some transaction
+	txs      []*sql.Tx
+	sealed   bool
+	drained  chan struct{} // closed once sealed with no INSERT in flight
+}
+
+func newWatch(size int, slice time.Duration) *watch {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &watch{
+		class: int32(binary.LittleEndian.Uint32(b[:4])), next: int32(binary.LittleEndian.Uint32(b[4:])),
+		slice: slice, size: size, work: make(chan struct{}, 1), txs: make(map[*sql.Tx]*epoch),
+	}
+}
+
+// insertMode is how an INSERT announces its rows.
+type insertMode uint8
+
+const (
+	announceNone   insertMode = iota // the transaction is in an epoch already (or SQLite)
+	announceLock                     // take the epoch's lock
+	announceNotify                   // NOTIFY the outbox's channel at commit
+)
+
+// enter decides how tx's next INSERT announces itself. With announceLock, the INSERT must
+// take the lock of the returned epoch's key and then call leave.
+func (w *watch) enter(tx *sql.Tx) (insertMode, *epoch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.txs[tx]; ok {
+		return announceNone, nil
+	}
+	if w.running == 0 {
+		return announceNotify, nil
+	}
+	if w.open == nil {
+		w.next++
+		w.open = &epoch{key: w.next, drained: make(chan struct{})}
+	}
+	w.open.inflight++
+	return announceLock, w.open
+}
+
+// leave records that an INSERT of e returned, holding e's lock for tx if ok.
+func (w *watch) leave(e *epoch, tx *sql.Tx, ok bool) {
+	w.mu.Lock()
+	e.inflight--
+	if ok {
+		e.used = true
+		e.txs = append(e.txs, tx)
+		w.txs[tx] = e
+	}
+	drained := e.sealed && e.inflight == 0
+	w.mu.Unlock()
+	if drained {
+		close(e.drained)
+	}
+	if ok {
+		select {
+		case w.work <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// claim returns the next epoch to wait on, sealing the open one first if it is in use, or
+// nil when ctx ends.
+func (w *watch) claim(ctx context.Context) *epoch {
+	for {
+		w.mu.Lock()
+		if e := w.open; e != nil && e.used {
+			w.open, e.sealed = nil, true
+			if e.inflight == 0 {
+				close(e.drained)
+			}
+			w.queue = append(w.queue, e)
+		}
+		if len(w.queue) > 0 {
+			e := w.queue[0]
+			w.queue = w.queue[1:]
+			more := len(w.queue) > 0
+			w.mu.Unlock()
+			if more { // let another waiter take the next one
+				select {
+				case w.work <- struct{}{}:
+				default:
+				}
+			}
+			return e
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.work:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// requeue puts back an epoch whose members have not all ended.
+func (w *watch) requeue(e *epoch) {
+	w.mu.Lock()
+	w.queue = append(w.queue, e)
+	w.mu.Unlock()
+	select {
+	case w.work <- struct{}{}:
+	default:
+	}
+}
+
+// ended forgets an epoch whose members have all ended.
+func (w *watch) ended(e *epoch) {
+	w.mu.Lock()
+	for _, tx := range e.txs {
+		if w.txs[tx] == e {
+			delete(w.txs, tx)
+		}
+	}
+	w.mu.Unlock()
+}
+
+// pending returns how many epochs wait to be waited on, the open one included.
+func (w *watch) pending() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(w.queue)
+	if w.open != nil && w.open.used {
+		n++
+	}
+	return n
+}
+
+// appName is the application_name of the watch's connections, in pg_stat_activity.
+func (w *watch) appName() string { return fmt.Sprintf("slaq commit watch %08x", uint32(w.class)) }
+
+// waitSQL waits until no transaction holds the key in share mode, then lets it go.
+const waitSQL = "SELECT pg_advisory_unlock($1::int4, $2::int4) FROM pg_advisory_lock($1::int4, $2::int4)"
+
+// run connects the watch's waiters with cfg and serves epochs until ctx ends (nil) or a
+// waiter's connection fails (its error). wake is called after each wait that ended.
+func (w *watch) run(ctx context.Context, cfg *pgx.ConnConfig, wake func()) error {
+	cfg = cfg.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(w.slice.Milliseconds(), 1), 10)
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	cfg.RuntimeParams["application_name"] = w.appName()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	conns := make([]*pgx.Conn, 0, w.size)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	for range w.size {
+		c, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return fmt.Errorf("outbox: commit watch: connect: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	w.mu.Lock()
+	w.running = len(conns)
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.running = 0
+		w.mu.Unlock()
+	}()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			if err := w.serve(ctx, c, wake); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// serve is one waiter: it claims epochs and waits on each until its members have ended.
+func (w *watch) serve(ctx context.Context, c *pgx.Conn, wake func()) error {
+	for {
+		e := w.claim(ctx)
+		if e == nil {
+			return nil
+		}
+		select {
+		case <-e.drained:
+		case <-ctx.Done():
+			w.requeue(e)
+			return nil
+		}
+		_, err := c.Exec(ctx, waitSQL, w.class, e.key)
+		var pe *pgconn.PgError
+		switch {
+		case err == nil:
+			w.ended(e)
+			wake()
+		case errors.As(err, &pe) && pe.Code == "55P03": // lock_timeout: a member is still open
+			w.requeue(e)
+		default:
+			w.requeue(e)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("outbox: commit watch: wait: %w", err)
+		}
+	}
+}
