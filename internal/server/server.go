@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -254,53 +255,55 @@ func (s *Server) Run(ctx context.Context, out io.Writer) error {
 }
 
 // banner prints where the server listens, where its data lives and how to call it.
-func (s *Server) banner(out io.Writer, addr string) {
+func (s *Server) banner(w io.Writer, addr string) {
+	var out bytes.Buffer // written in one Write, so a reader never sees half a banner
+	defer func() { _, _ = w.Write(out.Bytes()) }()
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "localhost"
 	}
 	url := "http://" + net.JoinHostPort(host, port)
 	mode := s.cfg.Env
-	fmt.Fprintf(out, "slaq serve: listening on %s (%s, bound to %s)\n", url, mode, addr)
-	fmt.Fprintf(out, "  store:        %s\n", s.backend.StoreDesc)
-	fmt.Fprintf(out, "  dead letters: %s\n", s.backend.DLQDesc)
+	fmt.Fprintf(&out, "slaq serve: listening on %s (%s, bound to %s)\n", url, mode, addr)
+	fmt.Fprintf(&out, "  store:        %s\n", s.backend.StoreDesc)
+	fmt.Fprintf(&out, "  dead letters: %s\n", s.backend.DLQDesc)
 	if s.backend.Spool != nil {
-		fmt.Fprintf(out, "  spool:        %s (enqueues while the store is down)\n", s.backend.SpoolDesc)
+		fmt.Fprintf(&out, "  spool:        %s (enqueues while the store is down)\n", s.backend.SpoolDesc)
 	}
 	if s.backend.Outbox != nil {
-		fmt.Fprintf(out, "  outbox:       %s (forwarded into the store)\n", s.backend.OutboxDesc)
+		fmt.Fprintf(&out, "  outbox:       %s (forwarded into the store)\n", s.backend.OutboxDesc)
 	}
 	token := "$ADMIN_TOKEN"
 	if s.token != "" {
 		token = s.token
-		fmt.Fprintf(out, "  admin token:  %s (made up for this run; set ADMIN_TOKEN to choose one)\n", s.token)
+		fmt.Fprintf(&out, "  admin token:  %s (made up for this run; set ADMIN_TOKEN to choose one)\n", s.token)
 	} else {
-		fmt.Fprintf(out, "  admin token:  from ADMIN_TOKEN (%d accepted)\n", len(s.cfg.Tokens))
+		fmt.Fprintf(&out, "  admin token:  from ADMIN_TOKEN (%d accepted)\n", len(s.cfg.Tokens))
 	}
 	if s.workers {
 		types := devHandlers(s.log).Types()
 		sort.Strings(types)
-		fmt.Fprintf(out, "  workers:      on, running the development handlers (%s)\n", strings.Join(types, ", "))
+		fmt.Fprintf(&out, "  workers:      on, running the development handlers (%s)\n", strings.Join(types, ", "))
 	} else {
-		fmt.Fprintf(out, "  workers:      off (this server is the admin API; your application runs the workers)\n")
+		fmt.Fprintf(&out, "  workers:      off (this server is the admin API; your application runs the workers)\n")
 	}
 	for i, sc := range s.client.Schedules() {
 		label := "  schedules:    "
 		if i > 0 {
 			label = "                "
 		}
-		fmt.Fprintf(out, "%s%s: %s %q (%s, %s), next %s\n", label, sc.Name, sc.Type, sc.Spec, sc.Zone, sc.Tier,
+		fmt.Fprintf(&out, "%s%s: %s %q (%s, %s), next %s\n", label, sc.Name, sc.Type, sc.Spec, sc.Zone, sc.Tier,
 			sc.NextRun.Format(time.RFC3339))
 	}
-	fmt.Fprintf(out, "  dashboard:    %s%s (sign in with the admin token)\n", url, dashboard.DefaultPath)
+	fmt.Fprintf(&out, "  dashboard:    %s%s (sign in with the admin token)\n", url, dashboard.DefaultPath)
 	if s.cfg.metricsPublic() {
-		fmt.Fprintf(out, "  metrics:      %s/metrics (public)\n", url)
+		fmt.Fprintf(&out, "  metrics:      %s/metrics (public)\n", url)
 	} else {
-		fmt.Fprintf(out, "  metrics:      %s/metrics (admin token required; metrics: {public: true} in the config file to open it)\n", url)
+		fmt.Fprintf(&out, "  metrics:      %s/metrics (admin token required; metrics: {public: true} in the config file to open it)\n", url)
 	}
-	fmt.Fprintf(out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)
+	fmt.Fprintf(&out, "  try:          curl -H \"Authorization: Bearer %s\" %s/api/jobs/metrics\n", token, url)
 	if s.cfg.Development() {
-		fmt.Fprintf(out, "                curl -X POST -H \"Authorization: Bearer %s\" %s/api/jobs/test/otp\n", token, url)
+		fmt.Fprintf(&out, "                curl -X POST -H \"Authorization: Bearer %s\" %s/api/jobs/test/otp\n", token, url)
 	}
 }
 
