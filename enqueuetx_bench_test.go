@@ -289,116 +289,152 @@ const (
 )
 
 // Forwarder throughput from a PostgreSQL outbox into Redis: 100,000 committed jobs, one
-// forwarder (one client), timed from Start until the last is stored.
+// forwarder (one client), timed from Start until the last is stored, per forward batch size
+// (Config.ForwardBatch; "default" is DefaultForwardBatch).
 //
 //	go test -run '^$' -bench BenchmarkForwarderThroughput -benchtime 1x .
 func BenchmarkForwarderThroughput(b *testing.B) {
 	const n = 100_000
-	for b.Loop() {
-		b.StopTimer()
-		db := openSQLB(b, pgSchemaB(b))
-		o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
-		if err != nil {
-			b.Fatal(err)
+	for _, batch := range []int{100, 500, 0, 5000} {
+		name := strconv.Itoa(batch)
+		if batch == 0 {
+			name = "default"
 		}
-		st := openRedisB(b)
-		c, err := slaq.New(st, slaq.Config{Outbox: o})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		reqs := make([]slaq.Request, 1000)
-		for i := range reqs {
-			reqs[i] = slaq.Request{Type: "noop", Payload: map[string]int{"i": i}, Options: []slaq.Option{slaq.WithTier(slaq.High)}}
-		}
-		for range n / len(reqs) {
-			tx, _ := db.BeginTx(ctx, nil)
-			if _, err := c.EnqueueBulkTx(ctx, tx, reqs); err != nil {
-				b.Fatal(err)
+		b.Run("batch="+name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db := openSQLB(b, pgSchemaB(b))
+				o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var forwarded atomic.Int64
+				done := make(chan struct{})
+				c, err := slaq.New(openRedisB(b), slaq.Config{Outbox: o, ForwardBatch: batch,
+					Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) {
+						if e.Kind == slaq.EventForwarded && forwarded.Add(1) == n {
+							close(done)
+						}
+					})}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				reqs := make([]slaq.Request, 1000)
+				for i := range reqs {
+					reqs[i] = slaq.Request{Type: "noop", Payload: map[string]int{"i": i}, Options: []slaq.Option{slaq.WithTier(slaq.High)}}
+				}
+				for range n / len(reqs) {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := c.EnqueueBulkTx(ctx, tx, reqs); err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				if err := c.Start(ctx); err != nil {
+					b.Fatal(err)
+				}
+				<-done
+				el := time.Since(start)
+				b.StopTimer()
+				_ = c.Stop(ctx)
+				b.ReportMetric(float64(n)/el.Seconds(), "jobs/s")
+				b.StartTimer()
 			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StartTimer()
-		start := time.Now()
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		for c.DurableStats().Forwarded < n {
-			time.Sleep(time.Millisecond)
-		}
-		el := time.Since(start)
-		b.StopTimer()
-		_ = c.Stop(ctx)
-		b.ReportMetric(float64(n)/el.Seconds(), "jobs/s")
-		b.StartTimer()
+		})
 	}
 }
 
 // Pickup latency from commit: 200 committed transactions per second, one job each, on a
 // PostgreSQL outbox forwarded into Redis; latency from the caller's Commit returning to the
-// handler starting (so it includes NOTIFY, the forward, Redis and the fetch).
+// handler starting (so it includes the wake, the forward, Redis and the fetch). "watch":
+// the enqueuing client runs the forwarder (the commit watch wakes it); "notify": the jobs
+// are enqueued by a client without a forwarder, so the forwarder wakes on their NOTIFY.
 //
 //	go test -run '^$' -bench BenchmarkPickupFromCommit -benchtime 1x .
 func BenchmarkPickupFromCommit(b *testing.B) {
 	const jobs, rate = 1000, 200
-	for b.Loop() {
-		db := openSQLB(b, pgSchemaB(b))
-		o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var mu sync.Mutex
-		started := map[string]time.Time{}
-		done := make(chan struct{}, jobs)
-		h := slaq.HandlerFunc(func(_ context.Context, j *slaq.Job) error {
-			mu.Lock()
-			started[j.ID] = time.Now()
-			mu.Unlock()
-			done <- struct{}{}
-			return nil
+	for _, path := range []string{"watch", "notify"} {
+		b.Run(path, func(b *testing.B) {
+			for b.Loop() {
+				db := openSQLB(b, pgSchemaB(b))
+				o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var mu sync.Mutex
+				started := map[string]time.Time{}
+				done := make(chan struct{}, jobs)
+				h := slaq.HandlerFunc(func(_ context.Context, j *slaq.Job) error {
+					mu.Lock()
+					started[j.ID] = time.Now()
+					mu.Unlock()
+					done <- struct{}{}
+					return nil
+				})
+				st := openRedisB(b)
+				c, err := slaq.New(st, slaq.Config{Outbox: o, Handler: h})
+				if err != nil {
+					b.Fatal(err)
+				}
+				producer := c
+				if path == "notify" {
+					o2, err := outbox.New(context.Background(), db, outbox.Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if producer, err = slaq.New(st, slaq.Config{Outbox: o2}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ctx := context.Background()
+				if err := c.Start(ctx); err != nil {
+					b.Fatal(err)
+				}
+				committed := map[string]time.Time{}
+				tick := time.NewTicker(time.Second / rate)
+				for range jobs {
+					<-tick.C
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 1)", store.NewID(slaq.High, 0)); err != nil {
+						b.Fatal(err)
+					}
+					id, err := producer.EnqueueTx(ctx, tx, "pay", nil, slaq.WithTier(slaq.High))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					committed[id] = time.Now()
+				}
+				tick.Stop()
+				for range jobs {
+					<-done
+				}
+				_ = c.Stop(ctx)
+				var lat []time.Duration
+				mu.Lock()
+				for id, at := range committed {
+					lat = append(lat, started[id].Sub(at))
+				}
+				mu.Unlock()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+				b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
+			}
 		})
-		c, err := slaq.New(openRedisB(b), slaq.Config{Outbox: o, Handler: h})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		committed := map[string]time.Time{}
-		tick := time.NewTicker(time.Second / rate)
-		for range jobs {
-			<-tick.C
-			tx, _ := db.BeginTx(ctx, nil)
-			if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 1)", store.NewID(slaq.High, 0)); err != nil {
-				b.Fatal(err)
-			}
-			id, err := c.EnqueueTx(ctx, tx, "pay", nil, slaq.WithTier(slaq.High))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-			committed[id] = time.Now()
-		}
-		tick.Stop()
-		for range jobs {
-			<-done
-		}
-		_ = c.Stop(ctx)
-		var lat []time.Duration
-		mu.Lock()
-		for id, at := range committed {
-			lat = append(lat, started[id].Sub(at))
-		}
-		mu.Unlock()
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
-		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
 	}
 }
 
