@@ -3,9 +3,13 @@ package slaq_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,17 +20,176 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// What EnqueueTx adds to the caller's PostgreSQL transaction, side by side in one run: the
-// application's transaction alone (one INSERT and COMMIT), with a bare INSERT of the same
-// outbox row into a plain table of the same shape (no trigger), and with EnqueueTx. The
-// session has synchronous_commit off, so that the WAL fsync of COMMIT (equal in all three)
-// does not drown the statements cost in noise.
+// What EnqueueTx adds to the caller's PostgreSQL transaction, against a bare INSERT of the
+// same row, measured side by side in one run: each iteration runs one transaction of each
+// kind, in rotating order, and each kind's median is reported.
 //
-//	go test -run '^$' -bench BenchmarkEnqueueTxCost -benchtime 3000x .
+//   - app_tx_only: the application's transaction alone (one INSERT and COMMIT);
+//   - bare_insert: plus an INSERT of an outbox row into a plain table of the same shape;
+//   - enqueue_tx: plus EnqueueTx through a client whose forwarder runs (the commit watch: no
+//     NOTIFY), as in an application that enqueues and forwards;
+//   - enqueue_tx_notify: plus EnqueueTx through a client that runs no forwarder (its insert
+//     NOTIFYs, for forwarders elsewhere).
+//
+// added_vs_insert is (enqueue_tx − app_tx_only) / (bare_insert − app_tx_only): 1.0 means
+// EnqueueTx adds exactly one INSERT's cost; notify_added_vs_insert is the same for
+// enqueue_tx_notify. Transactions start on a fixed beat (txPace), every kind alike, and each
+// job's forward ends before the next beat: a transaction that follows a pause runs slower
+// than one that follows another at once (caches, sleeping processes), so back-to-back kinds
+// beside kinds that wait for a forward would not compare. The session has synchronous_commit
+// off, so that the WAL flush of COMMIT (equal in all) does not drown the statements' cost.
+//
+//	go test -run '^$' -bench BenchmarkEnqueueTxCost -benchtime 2000x .
 func BenchmarkEnqueueTxCost(b *testing.B) {
 	dsn := pgSchemaB(b)
 	db := openSQLB(b, dsn)
-	o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
+	ctx := context.Background()
+	o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE bare_outbox (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, job_id TEXT NOT NULL, job BYTEA NOT NULL, payload BYTEA NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	st := openRedisB(b)
+	forwarded := make(chan struct{}, 16)
+	c, err := slaq.New(st, slaq.Config{Outbox: o, Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) {
+		if e.Kind == slaq.EventForwarded {
+			forwarded <- struct{}{}
+		}
+	})}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Stop(context.Background()) })
+	o2, err := outbox.New(ctx, db, outbox.Options{}) // no forwarder in this client: NOTIFY
+	if err != nil {
+		b.Fatal(err)
+	}
+	notifying, err := slaq.New(st, slaq.Config{Outbox: o2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// the payload as the application hands it over, encoded (json.RawMessage), as the bare
+	// INSERT gets it; a Go value would add its json.Marshal, as it does to Enqueue
+	payload := json.RawMessage(`{"payment":"p"}`)
+	// the same row the outbox gets: one that EnqueueTx wrote
+	var jobRow, payloadRow []byte
+	{
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := notifying.EnqueueTx(ctx, tx, "process_payment", payload, slaq.WithTier(slaq.High)); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT job, payload FROM slaq_outbox").Scan(&jobRow, &payloadRow); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	kinds := []struct {
+		name  string
+		extra func(tx *sql.Tx) error
+		jobs  bool // wait for its job's forward after the timing
+	}{
+		{"app_tx_only", nil, false},
+		{"bare_insert", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO bare_outbox (job_id, job, payload) VALUES ($1,$2,$3)", "2XXXXXXXXXXXXXXXXXXXXXX", jobRow, payloadRow)
+			return err
+		}, false},
+		{"enqueue_tx", func(tx *sql.Tx) error {
+			_, err := c.EnqueueTx(ctx, tx, "process_payment", payload, slaq.WithTier(slaq.High))
+			return err
+		}, true},
+		{"enqueue_tx_notify", func(tx *sql.Tx) error {
+			_, err := notifying.EnqueueTx(ctx, tx, "process_payment", payload, slaq.WithTier(slaq.High))
+			return err
+		}, true},
+	}
+	lat := make([][]time.Duration, len(kinds))
+	beat := time.NewTicker(txPace)
+	defer beat.Stop()
+	late := 0
+	for i := 0; b.Loop(); i++ {
+		for k := range kinds {
+			idx := (i + k) % len(kinds)
+			kind := kinds[idx]
+			b.StopTimer()
+			select {
+			case <-beat.C:
+				late++ // the beat came before the previous forward ended
+			default:
+				<-beat.C
+			}
+			b.StartTimer()
+			start := time.Now()
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 100)", fmt.Sprintf("%d-%d", i, idx)); err != nil {
+				b.Fatal(err)
+			}
+			if kind.extra != nil {
+				if err := kind.extra(tx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			lat[idx] = append(lat[idx], time.Since(start))
+			if kind.jobs {
+				b.StopTimer()
+				<-forwarded
+				for { // and until the forward's COMMIT
+					if n, err := o.Len(ctx); err != nil || n == 0 {
+						break
+					}
+				}
+				b.StartTimer()
+			}
+		}
+	}
+	p50 := make([]float64, len(kinds))
+	for k, kind := range kinds {
+		slices.Sort(lat[k])
+		p50[k] = float64(lat[k][len(lat[k])/2].Nanoseconds()) / 1000
+		b.ReportMetric(p50[k], kind.name+"_p50_us")
+	}
+	insert := p50[1] - p50[0]
+	b.ReportMetric((p50[2]-p50[0])/insert, "added_vs_insert")
+	b.ReportMetric((p50[3]-p50[0])/insert, "notify_added_vs_insert")
+	b.ReportMetric(float64(late), "late_beats")
+	b.ReportMetric(0, "ns/op") // an iteration is four paced transactions: not a figure
+}
+
+// txPace is the beat on which BenchmarkEnqueueTxCost starts its transactions: 4 ms, longer
+// than a forward takes.
+const txPace = 4 * time.Millisecond
+
+// What EnqueueTx costs an application's commit rate: txWriters goroutines commit, as fast as
+// they can, the application's transaction (one INSERT) plus a bare INSERT of the outbox row,
+// or plus EnqueueTx with the commit watch (a forwarder runs in this process), or plus
+// EnqueueTx that NOTIFYs (no forwarder here), for txRound each, twice in turn; with
+// synchronous_commit on, as in production. tps_vs_insert is each EnqueueTx kind's commit
+// rate over the bare INSERT's: 1.0 means EnqueueTx costs the application no more than
+// that INSERT. A NOTIFY makes PostgreSQL serialise the notifying commits, WAL flush
+// included.
+//
+//	go test -run '^$' -bench BenchmarkEnqueueTxCommitRate -benchtime 1x .
+func BenchmarkEnqueueTxCommitRate(b *testing.B) {
+	dsn := strings.Replace(pgSchemaB(b), "&synchronous_commit=off", "", 1)
+	db := openSQLB(b, dsn)
+	db.SetMaxIdleConns(2 * txWriters)
+	ctx := context.Background()
+	o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,160 +201,240 @@ func BenchmarkEnqueueTxCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	payload := map[string]string{"payment": "p"}
-	// the same row the outbox gets: a job record as EnqueueTx encodes it
-	jobJSON := []byte(`{"ID":"2XXXXXXXXXXXXXXXXXXXXXX","Type":"process_payment","Tier":2,"Payload":null,"State":"waiting","Attempts":0,"MaxAttempts":3,"TimeoutMs":60000,"BackoffMs":2000,"RunAt":1800000000000,"CreatedAt":1800000000000,"StartedAt":0,"FinishedAt":0,"LeaseUntil":0,"LastError":"","UniqueKey":"","UniqueTTLMs":0,"RetainMs":3600000,"Result":null}`)
-	run := func(b *testing.B, extra func(tx *sql.Tx) error) {
-		for i := 0; b.Loop(); i++ {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 100)", fmt.Sprintf("%s-%d", b.Name(), i)); err != nil {
-				b.Fatal(err)
-			}
-			if extra != nil {
-				if err := extra(tx); err != nil {
-					b.Fatal(err)
+	if err := c.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Stop(context.Background()) })
+	o2, err := outbox.New(ctx, db, outbox.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	notifying, err := slaq.New(st, slaq.Config{Outbox: o2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := json.RawMessage(`{"payment":"p"}`)
+	var jobRow []byte
+	{
+		tx, _ := db.BeginTx(ctx, nil)
+		if _, err := notifying.EnqueueTx(ctx, tx, "process_payment", payload); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT job FROM slaq_outbox").Scan(&jobRow); err != nil {
+			b.Fatal(err)
+		}
+		_ = tx.Rollback()
+	}
+	kinds := []struct {
+		name  string
+		extra func(tx *sql.Tx) error
+	}{
+		{"bare_insert", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO bare_outbox (job_id, job, payload) VALUES ($1,$2,$3)", "2XXXXXXXXXXXXXXXXXXXXXX", jobRow, []byte(payload))
+			return err
+		}},
+		{"enqueue_tx", func(tx *sql.Tx) error { _, err := c.EnqueueTx(ctx, tx, "process_payment", payload); return err }},
+		{"enqueue_tx_notify", func(tx *sql.Tx) error { _, err := notifying.EnqueueTx(ctx, tx, "process_payment", payload); return err }},
+	}
+	var seq atomic.Int64
+	rates := make([]float64, len(kinds))
+	for b.Loop() {
+		for range 2 {
+			for k, kind := range kinds {
+				var n atomic.Int64
+				end := time.Now().Add(txRound)
+				var wg sync.WaitGroup
+				for range txWriters {
+					wg.Go(func() {
+						for time.Now().Before(end) {
+							tx, err := db.BeginTx(ctx, nil)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 100)", strconv.FormatInt(seq.Add(1), 10)); err != nil {
+								b.Error(err)
+								return
+							}
+							if err := kind.extra(tx); err != nil {
+								b.Error(err)
+								return
+							}
+							if err := tx.Commit(); err != nil {
+								b.Error(err)
+								return
+							}
+							n.Add(1)
+						}
+					})
 				}
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
+				wg.Wait()
+				rates[k] += float64(n.Load()) / txRound.Seconds() / 2
 			}
 		}
 	}
-	for round := range 2 { // twice, interleaved, so that drift shows
-		b.Run(fmt.Sprintf("app_tx_only/%d", round), func(b *testing.B) { run(b, nil) })
-		b.Run(fmt.Sprintf("bare_insert/%d", round), func(b *testing.B) {
-			run(b, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, "INSERT INTO bare_outbox (job_id, job, payload) VALUES ($1,$2,$3)", "2XXXXXXXXXXXXXXXXXXXXXX", jobJSON, []byte(`{"payment":"p"}`))
-				return err
-			})
-		})
-		b.Run(fmt.Sprintf("enqueue_tx/%d", round), func(b *testing.B) {
-			run(b, func(tx *sql.Tx) error {
-				_, err := c.EnqueueTx(ctx, tx, "process_payment", payload, slaq.WithTier(slaq.High))
-				return err
-			})
-		})
+	for k, kind := range kinds {
+		b.ReportMetric(rates[k], kind.name+"_tps")
 	}
-	if _, err := db.Exec("TRUNCATE slaq_outbox"); err != nil {
-		b.Fatal(err)
-	}
+	b.ReportMetric(rates[1]/rates[0], "tps_vs_insert")
+	b.ReportMetric(rates[2]/rates[0], "notify_tps_vs_insert")
+	b.ReportMetric(0, "ns/op")
 }
 
+// txWriters and txRound shape BenchmarkEnqueueTxCommitRate: 8 committing goroutines, 3 s per
+// kind and round.
+const (
+	txWriters = 8
+	txRound   = 3 * time.Second
+)
+
 // Forwarder throughput from a PostgreSQL outbox into Redis: 100,000 committed jobs, one
-// forwarder (one client), timed from Start until the last is stored.
+// forwarder (one client), timed from Start until the last is stored, per forward batch size
+// (Config.ForwardBatch; "default" is DefaultForwardBatch).
 //
 //	go test -run '^$' -bench BenchmarkForwarderThroughput -benchtime 1x .
 func BenchmarkForwarderThroughput(b *testing.B) {
 	const n = 100_000
-	for b.Loop() {
-		b.StopTimer()
-		db := openSQLB(b, pgSchemaB(b))
-		o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
-		if err != nil {
-			b.Fatal(err)
+	for _, batch := range []int{100, 500, 0, 5000} {
+		name := strconv.Itoa(batch)
+		if batch == 0 {
+			name = "default"
 		}
-		st := openRedisB(b)
-		c, err := slaq.New(st, slaq.Config{Outbox: o})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		reqs := make([]slaq.Request, 1000)
-		for i := range reqs {
-			reqs[i] = slaq.Request{Type: "noop", Payload: map[string]int{"i": i}, Options: []slaq.Option{slaq.WithTier(slaq.High)}}
-		}
-		for range n / len(reqs) {
-			tx, _ := db.BeginTx(ctx, nil)
-			if _, err := c.EnqueueBulkTx(ctx, tx, reqs); err != nil {
-				b.Fatal(err)
+		b.Run("batch="+name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db := openSQLB(b, pgSchemaB(b))
+				o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var forwarded atomic.Int64
+				done := make(chan struct{})
+				c, err := slaq.New(openRedisB(b), slaq.Config{Outbox: o, ForwardBatch: batch,
+					Observers: []slaq.Observer{slaq.ObserverFunc(func(e slaq.Event) {
+						if e.Kind == slaq.EventForwarded && forwarded.Add(1) == n {
+							close(done)
+						}
+					})}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := context.Background()
+				reqs := make([]slaq.Request, 1000)
+				for i := range reqs {
+					reqs[i] = slaq.Request{Type: "noop", Payload: map[string]int{"i": i}, Options: []slaq.Option{slaq.WithTier(slaq.High)}}
+				}
+				for range n / len(reqs) {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := c.EnqueueBulkTx(ctx, tx, reqs); err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				if err := c.Start(ctx); err != nil {
+					b.Fatal(err)
+				}
+				<-done
+				el := time.Since(start)
+				b.StopTimer()
+				_ = c.Stop(ctx)
+				b.ReportMetric(float64(n)/el.Seconds(), "jobs/s")
+				b.StartTimer()
 			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StartTimer()
-		start := time.Now()
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		for c.DurableStats().Forwarded < n {
-			time.Sleep(time.Millisecond)
-		}
-		el := time.Since(start)
-		b.StopTimer()
-		_ = c.Stop(ctx)
-		b.ReportMetric(float64(n)/el.Seconds(), "jobs/s")
-		b.StartTimer()
+		})
 	}
 }
 
 // Pickup latency from commit: 200 committed transactions per second, one job each, on a
 // PostgreSQL outbox forwarded into Redis; latency from the caller's Commit returning to the
-// handler starting (so it includes NOTIFY, the forward, Redis and the fetch).
+// handler starting (so it includes the wake, the forward, Redis and the fetch). "watch":
+// the enqueuing client runs the forwarder (the commit watch wakes it); "notify": the jobs
+// are enqueued by a client without a forwarder, so the forwarder wakes on their NOTIFY.
 //
 //	go test -run '^$' -bench BenchmarkPickupFromCommit -benchtime 1x .
 func BenchmarkPickupFromCommit(b *testing.B) {
 	const jobs, rate = 1000, 200
-	for b.Loop() {
-		db := openSQLB(b, pgSchemaB(b))
-		o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var mu sync.Mutex
-		started := map[string]time.Time{}
-		done := make(chan struct{}, jobs)
-		h := slaq.HandlerFunc(func(_ context.Context, j *slaq.Job) error {
-			mu.Lock()
-			started[j.ID] = time.Now()
-			mu.Unlock()
-			done <- struct{}{}
-			return nil
+	for _, path := range []string{"watch", "notify"} {
+		b.Run(path, func(b *testing.B) {
+			for b.Loop() {
+				db := openSQLB(b, pgSchemaB(b))
+				o, err := outbox.New(context.Background(), db, outbox.Options{Migrate: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var mu sync.Mutex
+				started := map[string]time.Time{}
+				done := make(chan struct{}, jobs)
+				h := slaq.HandlerFunc(func(_ context.Context, j *slaq.Job) error {
+					mu.Lock()
+					started[j.ID] = time.Now()
+					mu.Unlock()
+					done <- struct{}{}
+					return nil
+				})
+				st := openRedisB(b)
+				c, err := slaq.New(st, slaq.Config{Outbox: o, Handler: h})
+				if err != nil {
+					b.Fatal(err)
+				}
+				producer := c
+				if path == "notify" {
+					o2, err := outbox.New(context.Background(), db, outbox.Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if producer, err = slaq.New(st, slaq.Config{Outbox: o2}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ctx := context.Background()
+				if err := c.Start(ctx); err != nil {
+					b.Fatal(err)
+				}
+				committed := map[string]time.Time{}
+				tick := time.NewTicker(time.Second / rate)
+				for range jobs {
+					<-tick.C
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 1)", store.NewID(slaq.High, 0)); err != nil {
+						b.Fatal(err)
+					}
+					id, err := producer.EnqueueTx(ctx, tx, "pay", nil, slaq.WithTier(slaq.High))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := tx.Commit(); err != nil {
+						b.Fatal(err)
+					}
+					committed[id] = time.Now()
+				}
+				tick.Stop()
+				for range jobs {
+					<-done
+				}
+				_ = c.Stop(ctx)
+				var lat []time.Duration
+				mu.Lock()
+				for id, at := range committed {
+					lat = append(lat, started[id].Sub(at))
+				}
+				mu.Unlock()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+				b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
+			}
 		})
-		c, err := slaq.New(openRedisB(b), slaq.Config{Outbox: o, Handler: h})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx := context.Background()
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		committed := map[string]time.Time{}
-		tick := time.NewTicker(time.Second / rate)
-		for range jobs {
-			<-tick.C
-			tx, _ := db.BeginTx(ctx, nil)
-			if _, err := tx.ExecContext(ctx, "INSERT INTO payments (id, amount) VALUES ($1, 1)", store.NewID(slaq.High, 0)); err != nil {
-				b.Fatal(err)
-			}
-			id, err := c.EnqueueTx(ctx, tx, "pay", nil, slaq.WithTier(slaq.High))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-			committed[id] = time.Now()
-		}
-		tick.Stop()
-		for range jobs {
-			<-done
-		}
-		_ = c.Stop(ctx)
-		var lat []time.Duration
-		mu.Lock()
-		for id, at := range committed {
-			lat = append(lat, started[id].Sub(at))
-		}
-		mu.Unlock()
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
-		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
 	}
 }
 
@@ -219,6 +462,7 @@ func openSQLB(b *testing.B, dsn string) *sql.DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = db.Close() })
+	db.SetMaxIdleConns(8)
 	if _, err := db.Exec("CREATE TABLE payments (id TEXT PRIMARY KEY, amount INTEGER NOT NULL)"); err != nil {
 		b.Fatal(err)
 	}

@@ -94,45 +94,62 @@ func (o *Outbox) Add(ctx context.Context, jobs []*store.Job) error {
 // insertStmt builds the INSERT of jobs, announced as mode says: on PostgreSQL the lock of
 // epoch e or a NOTIFY is a function in the FROM clause, evaluated once per statement.
 func (o *Outbox) insertStmt(jobs []*store.Job, mode insertMode, e *epoch) (string, []any, error) {
-	var b strings.Builder
 	args := make([]any, 0, 3*len(jobs)+2)
-	b.WriteString("INSERT INTO " + Table + " (job_id, job, payload) ")
 	switch mode {
 	case announceLock:
-		b.WriteString("SELECT v.* FROM pg_advisory_xact_lock_shared($1::int4, $2::int4), (VALUES ")
 		args = append(args, o.watch.class, e.key)
 	case announceNotify:
-		b.WriteString("SELECT v.* FROM pg_notify($1, ''), (VALUES ")
 		args = append(args, o.channel)
-	default:
-		b.WriteString("VALUES ")
 	}
-	for i, j := range jobs {
-		rec := *j
-		rec.Payload = nil
-		enc, err := json.Marshal(&rec)
-		if err != nil {
+	buf := make([]byte, 0, 320*len(jobs))
+	for _, j := range jobs {
+		start := len(buf)
+		var err error
+		if buf, err = appendRecord(buf, j); err != nil {
 			return "", nil, fmt.Errorf("outbox: encode job %s: %w", j.ID, err)
 		}
 		payload := j.Payload
 		if payload == nil {
 			payload = []byte{}
 		}
+		args = append(args, j.ID, buf[start:len(buf):len(buf)], payload)
+	}
+	if len(jobs) == 1 {
+		return o.insertOne[mode], args, nil
+	}
+	return o.insertSQL(len(jobs), mode), args, nil
+}
+
+// insertSQL is the text of an INSERT of n jobs announced as mode says.
+func (o *Outbox) insertSQL(n int, mode insertMode) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + Table + " (job_id, job, payload) ")
+	first := 1
+	switch mode {
+	case announceLock:
+		b.WriteString("SELECT v.* FROM pg_advisory_xact_lock_shared($1::int4, $2::int4), (VALUES ")
+		first = 3
+	case announceNotify:
+		b.WriteString("SELECT v.* FROM pg_notify($1, ''), (VALUES ")
+		first = 2
+	default:
+		b.WriteString("VALUES ")
+	}
+	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		if o.dialect == Postgres {
-			n := len(args)
-			b.WriteString("($" + strconv.Itoa(n+1) + "::text,$" + strconv.Itoa(n+2) + "::bytea,$" + strconv.Itoa(n+3) + "::bytea)")
+			k := first + 3*i
+			b.WriteString("($" + strconv.Itoa(k) + "::text,$" + strconv.Itoa(k+1) + "::bytea,$" + strconv.Itoa(k+2) + "::bytea)")
 		} else {
 			b.WriteString("(?,?,?)")
 		}
-		args = append(args, j.ID, enc, payload)
 	}
 	if mode != announceNone {
 		b.WriteString(") AS v (job_id, job, payload)")
 	}
-	return b.String(), args, nil
+	return b.String()
 }
 
 func decodeJob(enc, payload []byte) (*store.Job, error) {

@@ -65,6 +65,9 @@ type Options struct {
 	// CommitWaitSlice is the longest a commit waiter waits on one group of transactions
 	// before it turns to the next. Default DefaultCommitWaitSlice.
 	CommitWaitSlice time.Duration
+	// CommitGather is how long a commit waiter lets a new group of transactions gather
+	// before it asks for the group's lock. Default 0: DefaultCommitGather; negative: none.
+	CommitGather time.Duration
 }
 
 // Outbox is an outbox table in one database. It is safe for concurrent use.
@@ -76,7 +79,9 @@ type Outbox struct {
 	limit   int
 	wake    chan struct{} // in-process wake-ups for the forwarder (capacity 1)
 	watch   *watch        // PostgreSQL: the commit watch, nil when Options.CommitWaiters is -1
-	spooled atomic.Int64  // rows added by Add, less rows forwarded (for Pending)
+	// insertOne is the text of a one-job INSERT per insertMode, made once.
+	insertOne [announceNotify + 1]string
+	spooled   atomic.Int64 // rows added by Add, less rows forwarded (for Pending)
 }
 
 // New returns the outbox in db, whose driver must be pgx's stdlib ("pgx") or modernc's
@@ -99,7 +104,8 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 	}
 	if d == Postgres {
 		if opts.CommitWaiters >= 0 {
-			o.watch = newWatch(cmp.Or(opts.CommitWaiters, DefaultCommitWaiters), cmp.Or(opts.CommitWaitSlice, DefaultCommitWaitSlice))
+			o.watch = newWatch(cmp.Or(opts.CommitWaiters, DefaultCommitWaiters), cmp.Or(opts.CommitWaitSlice, DefaultCommitWaitSlice),
+				cmp.Or(opts.CommitGather, DefaultCommitGather))
 		}
 		var schema string
 		err := db.QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -109,6 +115,9 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 		}
 		sum := md5.Sum([]byte(schema))
 		o.channel = "slaq_outbox_" + hex.EncodeToString(sum[:])[:16]
+	}
+	for m := range o.insertOne {
+		o.insertOne[m] = o.insertSQL(1, insertMode(m))
 	}
 	return o, nil
 }

@@ -26,6 +26,11 @@ const (
 	// is waited on again later, so a long transaction delays the wake of others that commit
 	// meanwhile by at most about one slice.
 	DefaultCommitWaitSlice = 10 * time.Millisecond
+	// DefaultCommitGather is how long a waiter lets a new group gather before it asks for
+	// the group's lock: 1 ms. A transaction that ends within it costs its commit nothing
+	// (the lock is free when asked for, with no waiter for the commit to wake), and groups
+	// grow under load; a job's wake comes at most this much later.
+	DefaultCommitGather = time.Millisecond
 )
 
 // The commit watch: how a PostgreSQL outbox learns that a transaction which inserted
@@ -36,10 +41,12 @@ const (
 // WAL flush, which caps an application's commit rate. So while a forwarder in this process
 // listens, Insert instead takes a shared transaction-level advisory lock on a key of its
 // group (an "epoch") within the INSERT statement itself. A waiter, on a connection of its own,
-// then closes the epoch to newcomers, waits until every INSERT of it has returned (so every
+// lets the epoch gather for a moment (a timer, so that the inserting goroutine wakes
+// nobody), closes it to newcomers, waits until every INSERT of it has returned (so every
 // member holds its lock), and asks for the key exclusively: PostgreSQL grants it when the
 // last member transaction ends, committed or rolled back, and the waiter wakes the
-// forwarder. The wait is cut after a slice (lock_timeout) and the epoch goes back to the
+// forwarder. A transaction that ended within the gathering finds no waiter to wake at its
+// commit. The wait is cut after a slice (lock_timeout) and the epoch goes back to the
 // queue, so one long transaction does not hold back the others' wake.
 //
 // Nothing waits on the waiter: it holds no lock when it waits, and new inserts use a new
@@ -49,10 +56,12 @@ const (
 // before the transaction does. When no waiter runs (no forwarder listens in this process,
 // or the database is unreachable), Insert NOTIFYs instead, so that forwarders elsewhere wake.
 type watch struct {
-	class int32         // the advisory lock class of this outbox's keys
-	slice time.Duration // one wait's limit
-	size  int           // waiters to run
-	work  chan struct{} // capacity 1: an epoch is ready to be waited on
+	class  int32         // the advisory lock class of this outbox's keys
+	slice  time.Duration // one wait's limit
+	gather time.Duration // how long a new epoch stays open at least
+	size   int           // waiters to run
+	work   chan struct{} // capacity 1: an epoch is ready to be waited on
+	ripen  *time.Timer   // fires when the open epoch has gathered
 
 	mu      sync.Mutex
 	running int    // waiters connected
@@ -69,15 +78,20 @@ type epoch struct {
 	used     bool // an INSERT of it succeeded: its lock is held by some transaction
 	txs      []*sql.Tx
 	sealed   bool
+	armed    bool          // the ripen timer is set for it
+	opened   time.Time     // when its first INSERT began
 	drained  chan struct{} // closed once sealed with no INSERT in flight
 }
 
-func newWatch(size int, slice time.Duration) *watch {
+func newWatch(size int, slice, gather time.Duration) *watch {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
+	ripen := time.NewTimer(time.Hour)
+	ripen.Stop()
 	return &watch{
 		class: int32(binary.LittleEndian.Uint32(b[:4])), next: int32(binary.LittleEndian.Uint32(b[4:])),
-		slice: slice, size: size, work: make(chan struct{}, 1), txs: make(map[*sql.Tx]*epoch),
+		slice: slice, gather: max(gather, 0), size: size, work: make(chan struct{}, 1), ripen: ripen,
+		txs: make(map[*sql.Tx]*epoch),
 	}
 }
 
@@ -103,7 +117,7 @@ func (w *watch) enter(tx *sql.Tx) (insertMode, *epoch) {
 	}
 	if w.open == nil {
 		w.next++
-		w.open = &epoch{key: w.next, drained: make(chan struct{})}
+		w.open = &epoch{key: w.next, drained: make(chan struct{}), opened: time.Now()}
 	}
 	w.open.inflight++
 	return announceLock, w.open
@@ -118,30 +132,38 @@ func (w *watch) leave(e *epoch, tx *sql.Tx, ok bool) {
 		e.txs = append(e.txs, tx)
 		w.txs[tx] = e
 	}
+	arm := ok && !e.armed && !e.sealed
+	if arm {
+		e.armed = true
+	}
 	drained := e.sealed && e.inflight == 0
 	w.mu.Unlock()
 	if drained {
 		close(e.drained)
 	}
-	if ok {
-		select {
-		case w.work <- struct{}{}:
-		default:
-		}
+	if arm { // a waiter seals e once it has gathered; a timer wakes it, off this goroutine
+		w.ripen.Reset(max(w.gather-time.Since(e.opened), 0))
 	}
 }
 
-// claim returns the next epoch to wait on, sealing the open one first if it is in use, or
-// nil when ctx ends.
+// claim returns the next epoch to wait on, or nil when ctx ends. It seals the open epoch
+// once it is in use and has gathered, or at once when older epochs wait (it serves them
+// first).
 func (w *watch) claim(ctx context.Context) *epoch {
 	for {
 		w.mu.Lock()
 		if e := w.open; e != nil && e.used {
-			w.open, e.sealed = nil, true
-			if e.inflight == 0 {
-				close(e.drained)
+			wait := w.gather - time.Since(e.opened)
+			if wait <= 0 || len(w.queue) > 0 {
+				w.open, e.sealed = nil, true
+				if e.inflight == 0 {
+					close(e.drained)
+				}
+				w.queue = append(w.queue, e)
+			} else if !e.armed {
+				e.armed = true
+				w.ripen.Reset(wait)
 			}
-			w.queue = append(w.queue, e)
 		}
 		if len(w.queue) > 0 {
 			e := w.queue[0]
@@ -149,19 +171,24 @@ func (w *watch) claim(ctx context.Context) *epoch {
 			more := len(w.queue) > 0
 			w.mu.Unlock()
 			if more { // let another waiter take the next one
-				select {
-				case w.work <- struct{}{}:
-				default:
-				}
+				w.signalWork()
 			}
 			return e
 		}
 		w.mu.Unlock()
 		select {
 		case <-w.work:
+		case <-w.ripen.C:
 		case <-ctx.Done():
 			return nil
 		}
+	}
+}
+
+func (w *watch) signalWork() {
+	select {
+	case w.work <- struct{}{}:
+	default:
 	}
 }
 

@@ -1,9 +1,8 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 )
 
 // IDLen is the length of a job id made by [NewID].
@@ -22,9 +21,7 @@ func NewID(t Tier, nowMs int64) string {
 		b[i] = crockford[ms&31]
 		ms >>= 5
 	}
-	var r [8]byte
-	_, _ = rand.Read(r[:]) // crypto/rand.Read never fails on supported platforms
-	rnd := binary.LittleEndian.Uint64(r[:])
+	rnd := rand.Uint64()
 	for i := IDLen - 1; i >= 11; i-- {
 		b[i] = crockford[rnd&31]
 		rnd >>= 5
