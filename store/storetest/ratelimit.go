@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"bytes"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -162,6 +164,35 @@ func runRateLimit(t *testing.T, open func(t *testing.T) store.Store) {
 				}
 				seen[j.ID] = true
 			}
+		}
+	})
+
+	// A limited type's name inside another job's type or payload does not make that job
+	// limited, and a long record of the limited type is held like a short one, however many
+	// types are limited (the Redis fetch searches short records for the limited names before
+	// it parses their header, and parses every header past a few limited types).
+	t.Run("TypeNamesElsewhere", func(t *testing.T) {
+		t.Parallel()
+		long := append(append([]byte(`{"pad":"`), bytes.Repeat([]byte("x"), 3000)...), `"}`...)
+		for _, limited := range []int{1, 6} {
+			s := open(t)
+			const tier = store.Medium
+			setLimit(t, s, store.RateLimit{Tier: tier, Type: "mail", Rate: 1, PeriodMs: 60_000})
+			for k := 1; k < limited; k++ {
+				setLimit(t, s, store.RateLimit{Tier: tier, Type: fmt.Sprintf("mail%d", k), Rate: 1, PeriodMs: 60_000})
+			}
+			mail := typed(4, tier, "mail")
+			mail[1].Payload, mail[3].Payload = long, long
+			others := append(typed(1, tier, "send_mail_digest"), typed(2, tier, "other")...)
+			others[1].Payload = []byte(`{"kind":"mail"}`)
+			others[2].Payload = append([]byte(`{"kind":"mail",`), long[1:]...)
+			enqueue(t, s, Base, mail[0], others[0], mail[1], others[1], mail[2], others[2], mail[3])
+			r := fetch(t, s, tier, 10, Base)
+			wantIDs(t, fmt.Sprintf("%d limited types: claimed", limited), r.Jobs, mail[0], others[0], others[1], others[2])
+			if !slices.Equal(r.Deferred, []string{"mail"}) {
+				t.Fatalf("%d limited types: Deferred = %v, want [mail]", limited, r.Deferred)
+			}
+			wantCounts(t, s, tier, store.Counts{Waiting: 3, Active: 4})
 		}
 	})
 

@@ -44,6 +44,9 @@
 -- Time: O(limit + promoted · log D), D = delayed jobs; with limits, O(L + (limit + moved) ·
 -- log H), L = limited types of the tier, H = held jobs, moved <= limit + ARGV[6] popped jobs
 -- moved to lanes. Needs Redis >= 6.2 (RPOP with count).
+-- A popped record of at most SCAN_BYTES bytes, in a tier with at most SCAN_TYPES limited
+-- types, is searched for their names before its header is parsed (see limited_type).
+local SCAN_BYTES, SCAN_TYPES = 1024, 4
 local limit, promote = tonumber(ARGV[2]), tonumber(ARGV[5])
 if not limit or limit < 1 or not promote or promote < 1 then
   return redis.error_reply('ERR fetch: limit and promote batch must be at least 1')
@@ -92,7 +95,8 @@ if n <= 0 then
   return {0, nextRunAt}
 end
 local limits = redis.call('HGETALL', KEYS[8])
-local plain = #limits == 0 and redis.call('ZCARD', KEYS[11]) == 0
+local lanes = redis.call('ZCARD', KEYS[11]) -- types with held jobs
+local plain = #limits == 0 and lanes == 0
 local ids, recs
 local heldUntil, deferred = 0, {}
 if plain then
@@ -108,6 +112,34 @@ else
     local r, p, b = string.match(limits[i + 1], '^([^:]*):([^:]*):([^:]*)$')
     local T = tonumber(p) / tonumber(r)
     lim[limits[i]] = {T = T, tau = T * tonumber(b)}
+  end
+  -- limited_type returns a record's Type when it is limited, else nil. Parsing the header
+  -- (job_type) is most of what a limit costs the tier's other jobs, so a short record is first
+  -- searched, in C, for the names of the (few) limited types: one that holds none of them is
+  -- of no limited type.
+  local names = {}
+  for ty in pairs(lim) do
+    names[#names + 1] = ty
+  end
+  local scan = #names <= SCAN_TYPES
+  local function limited_type(rec)
+    if scan and #rec <= SCAN_BYTES then
+      local hit = false
+      for _, ty in ipairs(names) do
+        if string.find(rec, ty, 1, true) then
+          hit = true
+          break
+        end
+      end
+      if not hit then
+        return nil
+      end
+    end
+    local ty = job_type(rec)
+    if lim[ty] then
+      return ty
+    end
+    return nil
   end
   local tats = {}
   local function tat(ty)
@@ -132,18 +164,24 @@ else
   local held = {} -- type -> true when it has (or may have) a lane, false when it has none
   local function laned(ty)
     if held[ty] == nil then
-      held[ty] = redis.call('ZSCORE', KEYS[11], ty) ~= false
+      held[ty] = lanes > 0 and redis.call('ZSCORE', KEYS[11], ty) ~= false
     end
     return held[ty]
   end
-  ids = {}
+  ids, recs = {}, {} -- recs[i] is ids[i]'s record, read once: a lane's when it leaves it,
+  -- a popped job's when its type is looked at
   local function hold(ty, id)
     local q = redis.call('HINCRBY', KEYS[5], 'q', 1)
     redis.call('ZADD', KEYS[10], 0, ty .. '\0' .. string.format('%010x', q) .. id)
     held[ty] = true
+    lanes = lanes + 1
   end
   -- Ready lanes first: their jobs became runnable before anything still in the LIST.
-  for _, ty in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', ARGV[1])) do
+  local ready = {}
+  if lanes > 0 then
+    ready = redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', ARGV[1])
+  end
+  for _, ty in ipairs(ready) do
     if n <= 0 then
       break
     end
@@ -153,8 +191,14 @@ else
     end
     if k > 0 then
       local ms = redis.call('ZRANGEBYLEX', KEYS[10], '[' .. ty .. '\0', '[' .. ty .. '\1', 'LIMIT', 0, k)
+      local lids = {}
       for i, m in ipairs(ms) do
-        ids[#ids + 1] = string.sub(m, #ty + 12)
+        lids[i] = string.sub(m, #ty + 12)
+      end
+      local lrs = records(KEYS[6], lids)
+      for i, id in ipairs(lids) do
+        ids[#ids + 1] = id
+        recs[#ids] = lrs[i]
       end
       call_all('ZREM', KEYS[10], ms)
       n = n - #ms
@@ -180,17 +224,14 @@ else
     end
     local prs = records(KEYS[6], popped)
     for i, id in ipairs(popped) do
-      local ty = nil
-      if prs[i] then
-        local h, body = head(prs[i], 16)
-        ty = string.sub(body, 1, tonumber(h[13]) or 0)
-      end
-      if ty and lim[ty] and (laned(ty) or allow(ty, 1) == 0) then
+      local ty = prs[i] and limited_type(prs[i])
+      if ty and (laned(ty) or allow(ty, 1) == 0) then
         hold(ty, id)
         deferred[ty] = true
         moves = moves - 1
       else
         ids[#ids + 1] = id
+        recs[#ids] = prs[i]
         n = n - 1
       end
     end
@@ -218,15 +259,17 @@ else
       redis.call('ZADD', KEYS[11], 0, ty) -- a lane whose limit was removed drains at once
     end
   end
-  -- Lanes not yet free that the fetch had room for count as held back too.
-  if n > 0 then
-    for _, ty in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. ARGV[1], '+inf')) do
-      deferred[ty] = true
+  -- Lanes not yet free that the fetch had room for count as held back too. With no lane
+  -- before the fetch and none made by it, there is nothing to look at.
+  if lanes > 0 then
+    if n > 0 then
+      for _, ty in ipairs(redis.call('ZRANGEBYSCORE', KEYS[11], '(' .. ARGV[1], '+inf')) do
+        deferred[ty] = true
+      end
     end
+    local first = redis.call('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
+    heldUntil = tonumber(first[2]) or 0
   end
-  local first = redis.call('ZRANGE', KEYS[11], 0, 0, 'WITHSCORES')
-  heldUntil = tonumber(first[2]) or 0
-  recs = records(KEYS[6], ids)
 end
 local started, active = {}, {}
 for i, id in ipairs(ids) do

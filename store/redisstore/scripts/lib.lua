@@ -25,6 +25,17 @@ local function head(rec, k)
   return h, string.sub(rec, p)
 end
 
+-- TYPE_AT matches a record's header up to Type's length (field 13), capturing that length,
+-- and the rest of the header, capturing where the body (Type first) begins.
+local TYPE_AT = '^' .. string.rep('[^|]*|', 12) .. '(%d*)|[^|]*|[^|]*|[^|]*|()'
+
+-- job_type returns the Type of a record without copying the rest of it (its payload).
+-- Time: O(size of the header).
+local function job_type(rec)
+  local tl, at = string.match(rec, TYPE_AT)
+  return string.sub(rec, at, at + (tonumber(tl) or 0) - 1)
+end
+
 -- unhead joins header fields h and the rest of a record back into a record.
 local function unhead(h, rest)
   return table.concat(h, '|') .. '|' .. rest
