@@ -10,7 +10,7 @@ import (
 
 // Cancel's statements. The unique key is released only if the cancelled job still holds it.
 const (
-	sqlCancel = `DELETE FROM slaq_jobs WHERE id = ? AND state IN ('waiting', 'delayed')
+	sqlCancel = `DELETE FROM slaq_jobs WHERE id = ? AND state IN ('waiting', 'delayed', 'held')
 	RETURNING state, unique_key`
 	sqlJobState      = `SELECT state FROM slaq_jobs WHERE id = ?`
 	sqlReleaseUnique = `DELETE FROM slaq_unique WHERE tier = ? AND key = ? AND job_id = ?`

@@ -62,9 +62,12 @@
 // [Store.Counts] never scans and retention by count finds the jobs beyond its limit without
 // counting them; slaq_unique maps each (tier, unique key) to its holder until it expires;
 // slaq_rate holds each (tier, type) rate limit and its GCRA state, read and advanced inside
-// the fetch transaction, so every process on the file shares the limit: the fetch walks the
-// waiting jobs in pickup order and leaves those of a type with no start free where they are
-// (each further page leaves that type out), so they keep their place.
+// the fetch transaction, so every process on the file shares the limit: the fetch serves
+// each limited type's lane (its held jobs, oldest first) as far as the type's limit allows,
+// then walks the waiting jobs in pickup order, and a job of a limited type that has a lane,
+// or no start free, joins its lane (state 'held', read back everywhere as waiting, indexed
+// by slaq_jobs_lanes) instead of being claimed, so that no later walk steps over it again
+// and it keeps its place among its type's jobs.
 // slaq_once holds each [Store.Once] slot's expiry (the winner's now + ttl), claimed by one
 // upsert that takes over only a lapsed row. The
 // schema is created and upgraded on [Open] by embedded goose migrations recorded in the table

@@ -40,7 +40,7 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 	if req.Limit < 1 {
 		return res, fmt.Errorf("sqlitestore: fetch: Limit %d: want at least 1", req.Limit)
 	}
-	err := s.write(ctx, writeOp{name: "fetch", priority: priorityOf(req.Tier), cost: req.Limit}, func(tx *sql.Tx, _ *tierSet) error {
+	err := s.write(ctx, writeOp{name: "fetch", priority: priorityOf(req.Tier), cost: req.Limit}, func(tx *sql.Tx, wake *tierSet) error {
 		s.signals.fetched(req.Tier)
 		var paused bool
 		var active int64
@@ -70,9 +70,12 @@ func (s *Store) Fetch(ctx context.Context, req store.FetchRequest) (store.FetchR
 			return fmt.Errorf("read rate limits: %w", err)
 		}
 		if limit > 0 && rates != nil {
-			jobs, err := s.claimLimited(tx, req, limit, rates, &res)
+			jobs, more, err := s.claimLimited(tx, req, limit, rates, &res)
 			if err != nil {
 				return err
+			}
+			if more { // the walk stopped at MaxHoldPerFetch: wake a fetcher for what is behind
+				wake.add(req.Tier)
 			}
 			res.Jobs = jobs
 			d.waiting -= int64(len(jobs))

@@ -11,26 +11,39 @@ import (
 	"github.com/slaqhq/slaq/store"
 )
 
-// Rate-limit statements: the limits and GCRA state of slaq_rate, and the fetch's walk of the
-// waiting jobs that skips the types held back.
+// Rate-limit statements: the limits and GCRA state of slaq_rate, the lanes (the held jobs
+// of each limited type, state 'held'), and the fetch's walk of the waiting jobs.
 const (
 	sqlRates   = `SELECT type, rate, period_ms, burst, tat FROM slaq_rate WHERE tier = ? ORDER BY type`
 	sqlSetRate = `INSERT INTO slaq_rate (tier, type, rate, period_ms, burst) VALUES (?1, ?2, ?3, ?4, ?5)
 	ON CONFLICT (tier, type) DO UPDATE SET rate = ?3, period_ms = ?4, burst = ?5`
 	sqlDeleteRate = `DELETE FROM slaq_rate WHERE tier = ? AND type = ?`
 	sqlSetTat     = `UPDATE slaq_rate SET tat = ? WHERE tier = ? AND type = ?`
-	// The next waiting jobs after the cursor (run_at, seq), in pickup order, but those of
-	// the types in the JSON array ?2.
+	// The oldest ?3 jobs of one type's lane, in pickup order.
+	sqlLane = `SELECT seq FROM slaq_jobs WHERE tier = ?1 AND state = 'held' AND type = ?2
+	ORDER BY run_at, seq LIMIT ?3`
+	// The lane of a type whose limit is removed goes back to waiting, in its place.
+	sqlUnhold = `UPDATE slaq_jobs SET state = 'waiting' WHERE tier = ? AND state = 'held' AND type = ?`
+	sqlHold   = `UPDATE slaq_jobs SET state = 'held' WHERE seq IN (SELECT value FROM json_each(?)) AND state = 'waiting'`
+	// The next waiting jobs after the cursor (run_at, seq), in pickup order.
 	sqlCandidates = `SELECT seq, type, run_at FROM slaq_jobs
-	WHERE tier = ?1 AND state = 'waiting' AND (run_at, seq) > (?3, ?4)
-	AND type NOT IN (SELECT value FROM json_each(?2))
-	ORDER BY run_at, seq LIMIT ?5`
+	WHERE tier = ?1 AND state = 'waiting' AND (run_at, seq) > (?2, ?3)
+	ORDER BY run_at, seq LIMIT ?4`
 	sqlClaimSeqs = `UPDATE slaq_jobs SET state = 'active',
 	started_at = CASE WHEN started_at >= ?1 THEN started_at + 1 ELSE ?1 END,
 	lease_until = ?2, owner = ?3
-	WHERE seq IN (SELECT value FROM json_each(?4)) AND state = 'waiting'
+	WHERE seq IN (SELECT value FROM json_each(?4)) AND state IN ('waiting', 'held')
 	RETURNING ` + jobCols
 )
+
+// stateHeld is the state of a job in its type's lane: waiting, held back by its type's rate
+// limit. Readers report it as store.StateWaiting.
+const stateHeld = "held"
+
+// MaxHoldPerFetch is the most waiting jobs one fetch moves into their types' lanes, beyond
+// the jobs it claims: 1000. A backlog of a limited type larger than that moves over several
+// fetches; the jobs behind it wait for those fetches, not for the limit.
+const MaxHoldPerFetch = 1000
 
 // gcra is one type's limit and schedule during a fetch.
 type gcra struct {
@@ -77,25 +90,43 @@ func loadRates(stmt *sql.Stmt, tier store.Tier) (map[string]*gcra, error) {
 	return out, rows.Err()
 }
 
-// claimLimited claims up to limit waiting jobs of tier in pickup order, skipping the jobs of
-// the types whose limit has no start free now (they stay where they are), and records the
-// limits' new schedules. It walks the waiting jobs from the front with a cursor, leaving the
-// held types out of each further page, so a call reads at most limit + (held types) pages'
-// worth of rows beyond the jobs it claims, plus the held jobs ahead of them in the first page.
-func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, rates map[string]*gcra, res *store.FetchResult) ([]*store.Job, error) {
-	var (
-		seqs     []int64
-		excluded = []string{}
-		curRunAt = int64(math.MinInt64)
-		curSeq   = int64(-1)
-		held     = map[string]bool{}
-	)
-	for int64(len(seqs)) < limit {
-		ex, _ := json.Marshal(excluded)
-		page := limit - int64(len(seqs))
-		rows, err := tx.Stmt(s.stmt.candidates).Query(int64(req.Tier), string(ex), curRunAt, curSeq, page)
+// claimLimited claims up to limit runnable jobs of tier when it has rate limits. It serves
+// the lanes first, each as far as its type's limit allows now (a lane's jobs became
+// runnable before anything still waiting), then walks the waiting jobs in pickup order: a
+// job of a limited type that has a lane, or no start free now, joins its lane (at most
+// MaxHoldPerFetch of them per call) instead of being claimed. It records the limits' new
+// schedules, and reports the types held back and when the earliest lane frees. more is true
+// when the walk stopped at MaxHoldPerFetch with room left: jobs behind may be runnable.
+func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, rates map[string]*gcra, res *store.FetchResult) (jobs []*store.Job, more bool, err error) {
+	tier := int64(req.Tier)
+	var seqs []int64
+	laned := map[string]bool{} // limited types with held jobs
+	types := make([]string, 0, len(rates))
+	for typ := range rates {
+		types = append(types, typ)
+	}
+	slices.Sort(types)
+	for _, typ := range types {
+		lane, err := querySeqs(tx.Stmt(s.stmt.lane), tier, typ, limit-int64(len(seqs))+1)
 		if err != nil {
-			return nil, fmt.Errorf("walk waiting jobs: %w", err)
+			return nil, false, fmt.Errorf("read the lane of %s: %w", typ, err)
+		}
+		k := 0
+		for k < len(lane) && int64(len(seqs)) < limit && rates[typ].allow(req.Now) {
+			seqs = append(seqs, lane[k])
+			k++
+		}
+		if k < len(lane) {
+			laned[typ] = true
+		}
+	}
+	var hold []int64
+	curRunAt, curSeq := int64(math.MinInt64), int64(-1)
+	for int64(len(seqs)) < limit && len(hold) < MaxHoldPerFetch {
+		page := limit - int64(len(seqs))
+		rows, err := tx.Stmt(s.stmt.candidates).Query(tier, curRunAt, curSeq, page)
+		if err != nil {
+			return nil, false, fmt.Errorf("walk waiting jobs: %w", err)
 		}
 		var n int64
 		for rows.Next() {
@@ -103,54 +134,77 @@ func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, ra
 			var typ string
 			if err := rows.Scan(&seq, &typ, &curRunAt); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("walk waiting jobs: %w", err)
+				return nil, false, fmt.Errorf("walk waiting jobs: %w", err)
 			}
 			n, curSeq = n+1, seq
 			g := rates[typ]
-			switch {
-			case held[typ]:
-			case g == nil || g.allow(req.Now):
-				seqs = append(seqs, seq)
-			default:
-				held[typ] = true
-				excluded = append(excluded, typ)
+			if g != nil && (laned[typ] || !g.allow(req.Now)) {
+				laned[typ] = true
+				hold = append(hold, seq)
+				continue
 			}
+			seqs = append(seqs, seq)
 		}
 		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("walk waiting jobs: %w", err)
+			return nil, false, fmt.Errorf("walk waiting jobs: %w", err)
 		}
 		if n < page {
 			break
 		}
 	}
+	if len(hold) > 0 {
+		enc, _ := json.Marshal(hold)
+		if _, err := tx.Stmt(s.stmt.hold).Exec(string(enc)); err != nil {
+			return nil, false, fmt.Errorf("move jobs to their lanes: %w", err)
+		}
+	}
 	for typ, g := range rates {
 		if g.changed {
-			if _, err := tx.Stmt(s.stmt.setTat).Exec(g.tat, int64(req.Tier), typ); err != nil {
-				return nil, fmt.Errorf("rate state of %s: %w", typ, err)
+			if _, err := tx.Stmt(s.stmt.setTat).Exec(g.tat, tier, typ); err != nil {
+				return nil, false, fmt.Errorf("rate state of %s: %w", typ, err)
 			}
 		}
 	}
-	for typ := range held {
+	for typ := range laned {
 		res.Deferred = append(res.Deferred, typ)
 		if at := rates[typ].freeAt(req.Now); res.HeldUntil == 0 || at < res.HeldUntil {
 			res.HeldUntil = at
 		}
 	}
 	slices.Sort(res.Deferred)
+	more = len(hold) >= MaxHoldPerFetch && int64(len(seqs)) < limit
 	if len(seqs) == 0 {
-		return nil, nil
+		return nil, more, nil
 	}
 	ids, _ := json.Marshal(seqs)
 	rows, err := tx.Stmt(s.stmt.claimSeqs).Query(req.Now, req.Now+req.LeaseMs, req.Owner, string(ids))
 	if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
+		return nil, false, fmt.Errorf("claim jobs: %w", err)
 	}
 	jobs, got, err := scanJobs(rows)
 	if err != nil {
-		return nil, fmt.Errorf("claim jobs: %w", err)
+		return nil, false, fmt.Errorf("claim jobs: %w", err)
 	}
 	sortClaimed(jobs, got)
-	return jobs, nil
+	return jobs, more, nil
+}
+
+// querySeqs runs stmt with args and returns the sequence numbers it selects.
+func querySeqs(stmt *sql.Stmt, args ...any) ([]int64, error) {
+	rows, err := stmt.Query(args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
 }
 
 // SetRateLimit sets, changes or removes a type's limit in its tier for every process on the
@@ -163,7 +217,9 @@ func (s *Store) SetRateLimit(ctx context.Context, l store.RateLimit) error {
 	return s.write(ctx, writeOp{name: "set rate limit", priority: lowestPriority, cost: 1, durable: true}, func(tx *sql.Tx, wake *tierSet) error {
 		var err error
 		if l.Rate == 0 {
-			_, err = tx.Stmt(s.stmt.deleteRate).Exec(int64(l.Tier), l.Type)
+			if _, err = tx.Stmt(s.stmt.deleteRate).Exec(int64(l.Tier), l.Type); err == nil {
+				_, err = tx.Stmt(s.stmt.unhold).Exec(int64(l.Tier), l.Type)
+			}
 		} else {
 			_, err = tx.Stmt(s.stmt.setRate).Exec(int64(l.Tier), l.Type, l.Rate, l.PeriodMs, l.Burst)
 		}

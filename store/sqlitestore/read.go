@@ -37,6 +37,10 @@ var listOrders = [...]listOrder{
 	{store.StateFailed, "finished_at", true, func(j *store.Job) int64 { return j.FinishedAt }},
 }
 
+// heldOrder walks the rate-limit lanes (state 'held') in pickup order; List merges them
+// into the waiting jobs.
+var heldOrder = listOrder{stateHeld, "run_at", false, func(j *store.Job) int64 { return j.RunAt }}
+
 // query is the order's page query: args tier, the cursor's key and seq, and the limit. The
 // state is a literal so that SQLite can use the state's partial index.
 func (o listOrder) query() string {
@@ -129,6 +133,17 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	if err != nil {
 		return page, s.readErr("list", err)
 	}
+	if req.State == store.StateWaiting { // and the jobs held in the lanes, in the same order
+		rows, err := s.stmt.listHeld.QueryContext(ctx, int64(req.Tier), key, seq, req.Limit+1)
+		if err != nil {
+			return page, s.readErr("list", err)
+		}
+		held, heldSeqs, err := scanJobs(rows)
+		if err != nil {
+			return page, s.readErr("list", err)
+		}
+		jobs, seqs = mergeByRunAt(jobs, seqs, held, heldSeqs)
+	}
 	if len(jobs) > req.Limit { // one more than the page: a page follows
 		jobs, seqs = jobs[:req.Limit], seqs[:req.Limit]
 		last := jobs[len(jobs)-1]
@@ -169,4 +184,24 @@ func (s *Store) readErr(op string, err error) error {
 		return errClosed(op)
 	}
 	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// mergeByRunAt merges two lists of jobs, each in pickup order (RunAt, then sequence), into
+// one in that order.
+func mergeByRunAt(a []*store.Job, as []int64, b []*store.Job, bs []int64) ([]*store.Job, []int64) {
+	if len(b) == 0 {
+		return a, as
+	}
+	jobs, seqs := make([]*store.Job, 0, len(a)+len(b)), make([]int64, 0, len(a)+len(b))
+	i, k := 0, 0
+	for i < len(a) || k < len(b) {
+		if k == len(b) || i < len(a) && (a[i].RunAt < b[k].RunAt || a[i].RunAt == b[k].RunAt && as[i] < bs[k]) {
+			jobs, seqs = append(jobs, a[i]), append(seqs, as[i])
+			i++
+		} else {
+			jobs, seqs = append(jobs, b[k]), append(seqs, bs[k])
+			k++
+		}
+	}
+	return jobs, seqs
 }

@@ -24,6 +24,9 @@ func scanJob(sc scanner) (*store.Job, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	if state == stateHeld { // in its type's rate-limit lane: waiting
+		state = string(store.StateWaiting)
+	}
 	j.Tier, j.State = store.Tier(tier), store.State(state)
 	return &j, seq, nil
 }

@@ -53,9 +53,11 @@ type statements struct {
 	once *sql.Stmt
 	// ratelimit.go
 	rates, setRate, deleteRate, setTat, candidates, claimSeqs, ratesRead *sql.Stmt
+	lane, hold, unhold                                                   *sql.Stmt
 	// read.go and open.go (reader pool)
 	get, counts, ping *sql.Stmt
 	list              [len(listOrders)]*sql.Stmt
+	listHeld          *sql.Stmt // the lanes, listed with the waiting jobs
 
 	all []*sql.Stmt
 }
@@ -90,6 +92,8 @@ func (st *statements) prepare(ctx context.Context, w, r *sql.DB) error {
 	st.once = p(w, sqlOnce)
 	st.rates, st.setRate, st.deleteRate, st.setTat = p(w, sqlRates), p(w, sqlSetRate), p(w, sqlDeleteRate), p(w, sqlSetTat)
 	st.candidates, st.claimSeqs, st.ratesRead = p(w, sqlCandidates), p(w, sqlClaimSeqs), p(r, sqlRates)
+	st.lane, st.hold, st.unhold = p(w, sqlLane), p(w, sqlHold), p(w, sqlUnhold)
+	st.listHeld = p(r, heldOrder.query())
 	st.get, st.counts, st.ping = p(r, sqlGet), p(r, sqlCounts), p(r, sqlTierCount)
 	for i, o := range listOrders {
 		st.list[i] = p(r, o.query())

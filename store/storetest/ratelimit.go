@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/slaqhq/slaq/store"
 )
@@ -194,6 +195,37 @@ func runRateLimit(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			wantCounts(t, s, tier, store.Counts{Waiting: 3, Active: 4})
 		}
+	})
+
+	// A backlog of a held type larger than one fetch moves to its lane does not leave the
+	// jobs behind it waiting for the limit: the fetch that stops moving wakes the tier.
+	t.Run("BacklogBeyondOneFetch", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const tier = store.Low
+		setLimit(t, s, store.RateLimit{Tier: tier, Type: "mail", Rate: 1, PeriodMs: 60_000})
+		mail := typed(2500, tier, "mail")
+		other := typed(1, tier, "other")[0]
+		enqueue(t, s, Base, mail...)
+		enqueue(t, s, Base, other)
+		var claimed []*store.Job
+		for f := 0; f < 5 && !slices.ContainsFunc(claimed, func(j *store.Job) bool { return j.ID == other.ID }); f++ {
+			if f > 0 { // asks for an hour: only a wake makes it return within the test
+				done := make(chan error, 1)
+				go func() { done <- s.Wait(t.Context(), tier, time.Hour) }()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("Wait after fetch %d: %v", f, err)
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatalf("fetch %d left runnable jobs behind the lane and woke no fetcher", f)
+				}
+			}
+			claimed = append(claimed, fetch(t, s, tier, 10, Base).Jobs...)
+		}
+		wantIDs(t, "claimed", claimed, mail[0], other)
+		wantCounts(t, s, tier, store.Counts{Waiting: int64(len(mail)) - 1, Active: 2})
 	})
 
 	t.Run("BadLimits", func(t *testing.T) {

@@ -39,7 +39,9 @@
 -- HeldUntil (the earliest lane score, 0: no lane), {type held back, ...}}; a record is false
 -- (and its id dropped, not claimed) when the id has no record. An error reply when a limit is
 -- below 1.
--- Re-adds the marker when waiting jobs remain, so another blocked process wakes too.
+-- Re-adds the marker when waiting jobs remain and the fetch took as many as it could, or
+-- stopped moving jobs to lanes at ARGV[6] with more behind them, so that a blocked process
+-- (this one included) fetches again at once.
 --
 -- Time: O(limit + promoted · log D), D = delayed jobs; with limits, O(L + (limit + moved) ·
 -- log H), L = limited types of the tier, H = held jobs, moved <= limit + ARGV[6] popped jobs
@@ -98,7 +100,7 @@ local limits = redis.call('HGETALL', KEYS[8])
 local lanes = redis.call('ZCARD', KEYS[11]) -- types with held jobs
 local plain = #limits == 0 and lanes == 0
 local ids, recs
-local heldUntil, deferred = 0, {}
+local heldUntil, deferred, more = 0, {}, false
 if plain then
   ids = redis.call('RPOP', KEYS[1], n)
   if not ids then
@@ -236,6 +238,7 @@ else
       end
     end
     if moves <= 0 then
+      more = true -- jobs behind the ones moved may be runnable: wake a fetcher for them
       break
     end
   end
@@ -287,7 +290,7 @@ for i, id in ipairs(ids) do
 end
 call_all('HSET', KEYS[7], started)
 call_all('ZADD', KEYS[3], active)
-if n <= 0 and redis.call('LLEN', KEYS[1]) > 0 then
+if (n <= 0 or more) and redis.call('LLEN', KEYS[1]) > 0 then
   redis.call('ZADD', KEYS[4], 0, 'm')
 end
 if plain then
