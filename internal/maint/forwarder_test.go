@@ -32,6 +32,18 @@ func (c *recordingClock) NewTimer(d time.Duration) service.Timer {
 	return recordingTimer{t, c}
 }
 
+// next returns the duration of the next timer armed.
+func (c *recordingClock) next(t *testing.T) time.Duration {
+	t.Helper()
+	select {
+	case d := <-c.armed:
+		return d
+	case <-time.After(5 * time.Second):
+		t.Fatal("no timer armed")
+		return 0
+	}
+}
+
 type recordingTimer struct {
 	service.Timer
 	c *recordingClock
@@ -52,6 +64,18 @@ type timedOutbox struct {
 func (o *timedOutbox) Forward(ctx context.Context, limit int, move func(context.Context, []*store.Job) error) (outbox.Forwarded, error) {
 	o.attempts <- o.clock.Now()
 	return o.Outbox.Forward(ctx, limit, move)
+}
+
+// next returns the time of the next Forward call.
+func (o *timedOutbox) next(t *testing.T) time.Time {
+	t.Helper()
+	select {
+	case at := <-o.attempts:
+		return at
+	case <-time.After(5 * time.Second):
+		t.Fatal("no forward attempt")
+		return time.Time{}
+	}
 }
 
 // downStore is a store whose Enqueue fails while down is set.
@@ -149,6 +173,123 @@ func (r *forwarderRig) stored(t *testing.T, ids []string) {
 		if _, err := r.st.Get(context.Background(), id); err != nil {
 			t.Fatalf("job %s not in the store: %v", id, err)
 		}
+	}
+}
+
+// While the store fails, the forwarder retries after RetryMin, doubling up to RetryMax and
+// staying there, each attempt when its timer fires; once the store answers it is back on its
+// safety interval, and a new failure starts again from RetryMin.
+func TestForwarderRetryBackoff(t *testing.T) {
+	t.Parallel()
+	r := newForwarderRig(t, ForwarderConfig{})
+	ids := r.add(t, 1)
+	r.st.down.Store(true)
+	r.start(t)
+	for i, want := range []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, rigRetryMax, rigRetryMax, rigRetryMax} {
+		if d := r.clock.next(t); d != want {
+			t.Fatalf("timer %d: %v, want %v", i, d, want)
+		}
+		r.clock.Advance(want)
+		if at, now := r.ob.next(t), r.clock.Now(); !at.Equal(now) {
+			t.Fatalf("attempt %d at %v, want %v (when its timer fired)", i, at, now)
+		}
+		if n := r.round(t); n != -1 {
+			t.Fatalf("round %d moved %d with the store down, want a failure (-1)", i, n)
+		}
+	}
+	if got, want := r.clock.Now(), time.UnixMilli(t0).Add(25*time.Second); !got.Equal(want) {
+		t.Fatalf("the attempts ended at %v, want %v (0+1+2+4+6+6+6 s)", got, want)
+	}
+
+	r.st.down.Store(false)
+	if d := r.clock.next(t); d != rigRetryMax {
+		t.Fatalf("timer after the last failure: %v, want %v", d, rigRetryMax)
+	}
+	r.clock.Advance(rigRetryMax)
+	r.ob.next(t)
+	if n := r.round(t); n != 1 {
+		t.Fatalf("round after the store came back moved %d, want 1", n)
+	}
+	r.stored(t, ids)
+	if d := r.clock.next(t); d != rigEvery {
+		t.Fatalf("timer after a good round: %v, want the safety interval %v", d, rigEvery)
+	}
+
+	r.st.down.Store(true)
+	r.add(t, 1) // wakes the forwarder: it fails at once
+	r.ob.next(t)
+	if n := r.round(t); n != -1 {
+		t.Fatalf("round moved %d with the store down, want a failure", n)
+	}
+	if d := r.clock.next(t); d != rigRetryMin {
+		t.Fatalf("timer after a new failure: %v, want RetryMin %v", d, rigRetryMin)
+	}
+}
+
+// With no wake signal (another process wrote the row), the forwarder finds the job on its
+// safety interval, and not before.
+func TestForwarderSafetyInterval(t *testing.T) {
+	t.Parallel()
+	r := newForwarderRig(t, ForwarderConfig{})
+	r.start(t)
+	if d := r.clock.next(t); d != 0 {
+		t.Fatalf("first timer %v, want 0 (a round at start)", d)
+	}
+	r.ob.next(t)
+	if n := r.round(t); n != 0 {
+		t.Fatalf("start-up round moved %d, want 0", n)
+	}
+	if d := r.clock.next(t); d != rigEvery {
+		t.Fatalf("timer after a round: %v, want the safety interval %v", d, rigEvery)
+	}
+	other, err := outbox.OpenSpool(context.Background(), r.path, outbox.Options{}) // as another process would
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = other.Close() })
+	j := &store.Job{ID: store.NewID(store.High, t0), Type: "t", Tier: store.High, Payload: []byte(`{}`),
+		State: store.StateWaiting, MaxAttempts: 1, TimeoutMs: 1000, RunAt: t0, CreatedAt: t0}
+	if err := other.Add(context.Background(), []*store.Job{j}); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(rigEvery - time.Millisecond)
+	r.clock.Advance(time.Millisecond)
+	if at, want := r.ob.next(t), time.UnixMilli(t0).Add(rigEvery); !at.Equal(want) {
+		t.Fatalf("attempt at %v, want %v: one safety interval after the last round", at, want)
+	}
+	if n := r.round(t); n != 1 {
+		t.Fatalf("round on the safety interval moved %d, want 1", n)
+	}
+	r.stored(t, []string{j.ID})
+	if d := r.clock.next(t); d != rigEvery {
+		t.Fatalf("timer after the round: %v, want %v", d, rigEvery)
+	}
+}
+
+// A wake on the outbox's Wake channel makes the forwarder forward at once, with the clock
+// standing still, and re-arm its safety interval.
+func TestForwarderWakeForwardsAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newForwarderRig(t, ForwarderConfig{})
+	r.start(t)
+	r.clock.next(t)
+	r.ob.next(t)
+	if n := r.round(t); n != 0 {
+		t.Fatalf("start-up round moved %d, want 0", n)
+	}
+	if d := r.clock.next(t); d != rigEvery {
+		t.Fatalf("timer after a round: %v, want %v", d, rigEvery)
+	}
+	ids := r.add(t, 3)
+	if at := r.ob.next(t); !at.Equal(time.UnixMilli(t0)) {
+		t.Fatalf("attempt after the wake at %v, want %v: the clock never moved", at, time.UnixMilli(t0))
+	}
+	if n := r.round(t); n != 3 {
+		t.Fatalf("round after the wake moved %d, want 3", n)
+	}
+	r.stored(t, ids)
+	if d := r.clock.next(t); d != rigEvery {
+		t.Fatalf("timer after the woken round: %v, want %v", d, rigEvery)
 	}
 }
 
