@@ -56,8 +56,8 @@ var ErrSpoolFull = outbox.ErrFull
 
 // durableState is a client's degradation state and counters.
 type durableState struct {
-	storeDown                     atomic.Bool // the latest store call failed
-	spooled, forwarded, ranDirect atomic.Int64
+	storeDown                               atomic.Bool // the latest store call failed
+	spooled, forwarded, ranDirect, rejected atomic.Int64
 }
 
 // DurableStats are a client's degradation and forwarding figures since New.
@@ -67,6 +67,7 @@ type DurableStats struct {
 	SpoolPending int64 `json:"spool_pending"` // spooled jobs not yet forwarded
 	Forwarded    int64 `json:"forwarded"`     // jobs moved from the outbox or the spool into the store
 	RanDirect    int64 `json:"ran_direct"`    // jobs run in-process by DegradeDirect
+	Rejected     int64 `json:"rejected"`      // outbox and spool rows set aside, undecodable (see outbox.RejectedTable)
 }
 
 // Degraded reports whether the store failed to answer the client's latest call (an enqueue,
@@ -78,7 +79,7 @@ func (c *Client) Degraded() bool {
 // DurableStats returns the client's degradation and forwarding figures.
 func (c *Client) DurableStats() DurableStats {
 	s := DurableStats{Degraded: c.Degraded(), Spooled: c.durable.spooled.Load(),
-		Forwarded: c.durable.forwarded.Load(), RanDirect: c.durable.ranDirect.Load()}
+		Forwarded: c.durable.forwarded.Load(), RanDirect: c.durable.ranDirect.Load(), Rejected: c.durable.rejected.Load()}
 	if c.cfg.Spool != nil {
 		s.SpoolPending = c.cfg.Spool.Pending()
 	}

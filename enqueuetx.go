@@ -84,6 +84,7 @@ func (c *Client) newForwarder(name string, o *outbox.Outbox, stamp bool) *maint.
 				}
 			}
 		},
+		OnReject: func(outbox.Rejection) { c.durable.rejected.Add(1) },
 		OnError: func(error) {
 			if !stamp { // the spool's forwarder fails only when the store does
 				c.durable.storeDown.Store(true)

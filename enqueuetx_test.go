@@ -180,6 +180,36 @@ func TestEnqueueTxCommitAndRollback(t *testing.T) {
 	}
 }
 
+// An outbox row whose job record does not decode (here not JSON) is set aside, counted in
+// DurableStats.Rejected and in the rejected table, and the jobs committed before and after
+// it run.
+func TestEnqueueTxPoisonRow(t *testing.T) {
+	t.Parallel()
+	for _, a := range appDBs() {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			db, _ := a.open(t)
+			ctx := context.Background()
+			log := newRunLog()
+			o := newOutbox(t, db)
+			c := newClient(t, openEmbedded(t), slaq.Config{Handler: log.handler(), Outbox: o})
+			before := pay(ctx, t, c, db, 2, true)
+			if _, err := db.Exec(rebind(db, "INSERT INTO "+outbox.Table+" (job_id, job, payload) VALUES ($1, 'not json', '{}')"), "bad"); err != nil {
+				t.Fatal(err)
+			}
+			after := pay(ctx, t, c, db, 3, true)
+			log.waitRan(t, append(before, after...), 20*time.Second)
+			waitFor(t, 5*time.Second, "the poison row counted", func() bool { return c.DurableStats().Rejected == 1 })
+			if n, err := o.Rejected(ctx); err != nil || n != 1 {
+				t.Fatalf("the rejected table holds %d rows (%v), want 1", n, err)
+			}
+			if s := c.DurableStats(); s.Rejected != 1 || s.Forwarded != 5 {
+				t.Fatalf("durable stats %+v, want 1 rejected and 5 forwarded", s)
+			}
+		})
+	}
+}
+
 // Two forwarders (two clients, as on two replicas) on one PostgreSQL outbox share the work
 // without a leader: every job is forwarded once in all, and both forward some. The jobs are
 // enqueued by a third client that runs no forwarder (an application process that only

@@ -12,6 +12,32 @@
 // Enqueue is idempotent on job id, so the job is stored once. On SQLite the move waits for
 // the write lock, reads, writes to the store, then deletes.
 //
+// A row whose job record does not decode to a valid job (not JSON; an empty id or type, an
+// invalid tier, a tier its id does not name: a hand-written row, another version's format)
+// would fail the store's write of its batch every time, and hold up every job behind it. A
+// forward therefore sets it aside, in the transaction that removes the batch, into
+// [RejectedTable] (columns id, seq, job_id, job, payload, reason, rejected_at in ms since the
+// Unix epoch), reports it in [Forwarded].Rejected (slaq's forwarder logs it at error level and
+// counts it in DurableStats.Rejected), and moves the batch's other jobs as usual, in order.
+// [Outbox.Rejected] counts the table. An operator reads it with plain SQL:
+//
+//	SELECT id, seq, job_id, reason, rejected_at, convert_from(job, 'UTF8') FROM slaq_outbox_rejected ORDER BY id;
+//
+// (on SQLite, CAST(job AS TEXT)), and either re-inserts a fixed record, which a forwarder then
+// moves like any new row (behind the rows committed since; within the safety interval, as no
+// insert signals it), and deletes the rejection in the same transaction:
+//
+//	BEGIN;
+//	INSERT INTO slaq_outbox (job_id, job, payload)
+//	    SELECT job_id, convert_to('{"ID":"2…","Type":"send_email","Tier":"HIGH","State":"waiting",…}', 'UTF8'), payload
+//	    FROM slaq_outbox_rejected WHERE id = 7;
+//	DELETE FROM slaq_outbox_rejected WHERE id = 7;
+//	COMMIT;
+//
+// (on SQLite, CAST('{…}' AS BLOB) for convert_to), or drops it with the DELETE alone. The seq
+// of a rejection is the row's seq in the outbox; on SQLite, which reuses the seqs of an
+// emptied outbox, only id names one rejection.
+//
 // The spool of slaq's degradation policy (jobs enqueued while the store is unreachable) is the
 // same table in a local SQLite file ([OpenSpool]), drained by the same forwarder, in order.
 //

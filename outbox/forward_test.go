@@ -106,8 +106,8 @@ func TestForwardPostgresTwoRoundTrips(t *testing.T) {
 		got = append(got, ids(batch)...)
 		return nil
 	}
-	if n, err := o.Forward(ctx, 10, move); err != nil || n != 10 { // prepares the statements
-		t.Fatalf("first forward: %d, %v", n, err)
+	if n, err := o.Forward(ctx, 10, move); err != nil || n.Moved != 10 { // prepares the statements
+		t.Fatalf("first forward: %+v, %v", n, err)
 	}
 	tr.take()
 	var lenDuringMove int
@@ -118,8 +118,8 @@ func TestForwardPostgresTwoRoundTrips(t *testing.T) {
 		}
 		return move(ctx, batch)
 	})
-	if err != nil || n != 10 {
-		t.Fatalf("second forward: %d, %v", n, err)
+	if err != nil || n.Moved != 10 {
+		t.Fatalf("second forward: %+v, %v", n, err)
 	}
 	trips, sqls := tr.take()
 	trips-- // the Len inside move
@@ -136,14 +136,14 @@ func TestForwardPostgresTwoRoundTrips(t *testing.T) {
 	if n, err := o.Len(ctx); err != nil || n != 10 {
 		t.Fatalf("after a failed store write the outbox holds %d (%v), want 10", n, err)
 	}
-	if n, err := o.Forward(ctx, 100, move); err != nil || n != 10 {
-		t.Fatalf("last forward: %d, %v", n, err)
+	if n, err := o.Forward(ctx, 100, move); err != nil || n.Moved != 10 {
+		t.Fatalf("last forward: %+v, %v", n, err)
 	}
 	if !slices.Equal(got, ids(jobs)) {
 		t.Fatalf("forwarded %v, want %v in order", got, ids(jobs))
 	}
-	if n, err := o.Forward(ctx, 100, move); err != nil || n != 0 {
-		t.Fatalf("forward of an empty outbox: %d, %v", n, err)
+	if n, err := o.Forward(ctx, 100, move); err != nil || n.Rows() != 0 {
+		t.Fatalf("forward of an empty outbox: %+v, %v", n, err)
 	}
 }
 
@@ -180,8 +180,8 @@ func TestForwardPostgresConcurrentSkipsLocked(t *testing.T) {
 		}()
 		return <-bDone
 	})
-	if err != nil || nA != 10 || len(gotB) != 10 {
-		t.Fatalf("forwarder A moved %d (%v), B %d while A held its batch; want 10 each", nA, err, len(gotB))
+	if err != nil || nA.Moved != 10 || len(gotB) != 10 {
+		t.Fatalf("forwarder A moved %+v (%v), B %d while A held its batch; want 10 each", nA, err, len(gotB))
 	}
 	if !slices.Equal(gotA, ids(jobs[:10])) || !slices.Equal(gotB, ids(jobs[10:20])) {
 		t.Fatalf("A moved %v and B %v: want the first 10 and the next 10", gotA, gotB)

@@ -201,8 +201,8 @@ func TestCommitWatchWakesWhenTheTransactionEnds(t *testing.T) {
 				t.Fatal("no wake after the transaction ended")
 			}
 			want := map[bool]int{true: 3, false: 0}[commit]
-			if n, err := o.Forward(context.Background(), 100, func(context.Context, []*store.Job) error { return nil }); err != nil || n != want {
-				t.Fatalf("forward after the wake: %d, %v; want %d", n, err, want)
+			if n, err := o.Forward(context.Background(), 100, func(context.Context, []*store.Job) error { return nil }); err != nil || n.Moved != want {
+				t.Fatalf("forward after the wake: %+v, %v; want %d moved", n, err, want)
 			}
 			// notifications arrive in commit order: a NOTIFY of the insert would come first
 			if _, err := o.db.Exec("SELECT pg_notify($1, 'marker')", o.channel); err != nil {

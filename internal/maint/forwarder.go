@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/slaqhq/slaq/internal/service"
+	"github.com/slaqhq/slaq/outbox"
 	"github.com/slaqhq/slaq/store"
 )
 
 // Outbox is the part of *outbox.Outbox a forwarder uses.
 type Outbox interface {
 	// Forward moves up to limit committed jobs with move, in one transaction, and says how
-	// many it moved.
-	Forward(ctx context.Context, limit int, move func(ctx context.Context, jobs []*store.Job) error) (int, error)
+	// many it moved and which rows it set aside because they do not decode to a valid job.
+	Forward(ctx context.Context, limit int, move func(ctx context.Context, jobs []*store.Job) error) (outbox.Forwarded, error)
 	// Wake signals that jobs may have been committed.
 	Wake() <-chan struct{}
 	// Listen relays the database's commit notifications to Wake until ctx ends (nil) or its
@@ -39,6 +40,9 @@ type ForwarderConfig struct {
 	StampRunAt bool
 	// OnForward is called after each move with the jobs and the store's results.
 	OnForward func(jobs []*store.Job, res []store.EnqueueResult)
+	// OnReject is called for each outbox row a round set aside into outbox.RejectedTable
+	// (its job record does not decode to a valid job), after the forwarder logged it.
+	OnReject func(r outbox.Rejection)
 	// OnError is called after each failed round.
 	OnError func(err error)
 	// AfterStore, a test hook, runs after the store write and before the rows are deleted.
@@ -124,13 +128,21 @@ func (f *Forwarder) run(ctx context.Context) {
 	}
 }
 
-// drain moves batches until one comes back short.
+// drain moves batches until one comes back short, and returns how many jobs it moved. A
+// row set aside counts towards its batch: the rows behind it are forwarded in the same round.
 func (f *Forwarder) drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := f.cfg.Outbox.Forward(ctx, f.cfg.Batch, f.move)
-		total += n
-		if err != nil || n < f.cfg.Batch {
+		res, err := f.cfg.Outbox.Forward(ctx, f.cfg.Batch, f.move)
+		total += res.Moved
+		for _, r := range res.Rejected {
+			f.logger.Error("slaq: an outbox row does not decode to a valid job; set aside in "+outbox.RejectedTable,
+				"outbox", f.cfg.Name, "seq", r.Seq, "job_id", r.JobID, "reason", r.Reason)
+			if f.cfg.OnReject != nil {
+				f.cfg.OnReject(r)
+			}
+		}
+		if err != nil || res.Rows() < f.cfg.Batch {
 			return total, err
 		}
 	}
