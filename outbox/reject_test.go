@@ -212,3 +212,54 @@ func TestSpoolPendingAfterRejection(t *testing.T) {
 		t.Fatalf("Pending = %d after the forward, want 0", p)
 	}
 }
+
+// Two forwarders on one SQLite file overlap: the first reads a batch and is still writing it
+// to the store when the second moves and deletes the same rows, emptying the outbox, and a
+// new job is inserted. When the first one deletes its batch, the new job stays: its seq is
+// new (AUTOINCREMENT), not the reused seq of a deleted row.
+func TestSQLiteOverlappingForwardersKeepNewRows(t *testing.T) {
+	t.Parallel()
+	db := dialects[0].open(t)
+	ctx := t.Context()
+	o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := testJobs(3)
+	if err := o.Add(ctx, jobs[:2]); err != nil {
+		t.Fatal(err)
+	}
+	inMove, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := o.Forward(ctx, 10, func(context.Context, []*outbox.Job) error {
+			close(inMove)
+			<-release
+			return nil
+		})
+		first <- err
+	}()
+	<-inMove
+	if _, err := o.Forward(ctx, 10, func(context.Context, []*outbox.Job) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Add(ctx, jobs[2:]); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	if _, err := o.Forward(ctx, 10, func(_ context.Context, js []*outbox.Job) error {
+		for _, j := range js {
+			left = append(left, j.ID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{jobs[2].ID}) {
+		t.Fatalf("after the overlapping forwards the outbox held %v, want the new job %s", left, jobs[2].ID)
+	}
+}

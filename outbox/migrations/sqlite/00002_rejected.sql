@@ -3,7 +3,7 @@
 -- sets each one aside here, in the transaction that removes its batch from slaq_outbox, so
 -- that the jobs behind it keep moving. An operator inspects them, then re-inserts a fixed
 -- record into slaq_outbox or deletes them (see the outbox package documentation). id orders
--- the rejections (seq alone does not name one: SQLite reuses the seq of an emptied outbox);
+-- the rejections (before migration 00003, SQLite reused the seq of an emptied outbox);
 -- seq, job_id, job and payload are the outbox row's; reason says what is wrong with its
 -- record; rejected_at is when it was set aside, in ms since the Unix epoch.
 
