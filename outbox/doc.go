@@ -35,8 +35,9 @@
 //	COMMIT;
 //
 // (on SQLite, CAST('{…}' AS BLOB) for convert_to), or drops it with the DELETE alone. The seq
-// of a rejection is the row's seq in the outbox; on SQLite, which reuses the seqs of an
-// emptied outbox, only id names one rejection.
+// of a rejection is the row's seq in the outbox; id names the rejection. seq is never reused
+// on either database (SQLite's is AUTOINCREMENT), so a forwarder that deletes the rows up to
+// the last seq it read never deletes a row inserted since.
 //
 // The spool of slaq's degradation policy (jobs enqueued while the store is unreachable) is the
 // same table in a local SQLite file ([OpenSpool]), drained by the same forwarder, in order.
