@@ -68,6 +68,11 @@ type Options struct {
 	// CommitGather is how long a commit waiter lets a new group of transactions gather
 	// before it asks for the group's lock. Default 0: DefaultCommitGather; negative: none.
 	CommitGather time.Duration
+	// CommitWarm is how long after a group of transactions opens a commit waiter keeps
+	// looking for the next group by itself (every CommitGather), so that inserts wake no
+	// goroutine. Default 0: DefaultCommitWarm; negative: none (every group's first insert
+	// arms the waiter's timer).
+	CommitWarm time.Duration
 }
 
 // Outbox is an outbox table in one database. It is safe for concurrent use.
@@ -105,7 +110,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 	if d == Postgres {
 		if opts.CommitWaiters >= 0 {
 			o.watch = newWatch(cmp.Or(opts.CommitWaiters, DefaultCommitWaiters), cmp.Or(opts.CommitWaitSlice, DefaultCommitWaitSlice),
-				cmp.Or(opts.CommitGather, DefaultCommitGather))
+				cmp.Or(opts.CommitGather, DefaultCommitGather), cmp.Or(opts.CommitWarm, DefaultCommitWarm))
 		}
 		var schema string
 		err := db.QueryRowContext(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

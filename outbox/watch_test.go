@@ -330,3 +330,49 @@ func TestCommitWatchSurvivesALostConnection(t *testing.T) {
 		t.Fatalf("forwarded %v, want %s", got, jobs[0].ID)
 	}
 }
+
+// While a waiter is warm (within CommitWarm of the last group), it looks for new groups by
+// itself: an insert arms no timer, and its commit still wakes the forwarder. With CommitWarm
+// negative, every group's first insert arms the waiter's timer.
+func TestWatchWarmWaiterLooksByItself(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name      string
+		warm      time.Duration
+		wantArmed int
+	}{{"warm", time.Hour, 0}, {"no warm", -1, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			o := newPGOutbox(t, Options{CommitWarm: c.warm})
+			o.listen(t)
+			tx := o.begin(t)
+			o.insert(t, tx, 1)
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			o.forwardUntil(t, 1)
+			armed := func() int {
+				o.watch.mu.Lock()
+				defer o.watch.mu.Unlock()
+				return o.watch.armed
+			}
+			if c.warm > 0 {
+				testenv.PollUntil(t, 10*time.Second, "a waiter to look by itself", func() bool {
+					o.watch.mu.Lock()
+					defer o.watch.mu.Unlock()
+					return o.watch.looking
+				})
+			}
+			before := armed()
+			tx = o.begin(t)
+			o.insert(t, tx, 1)
+			if got := armed() - before; got != c.wantArmed {
+				t.Fatalf("the insert armed %d timers, want %d", got, c.wantArmed)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			o.forwardUntil(t, 1)
+		})
+	}
+}
