@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -20,7 +21,7 @@ const (
 	sqlDeleteRate = `DELETE FROM slaq_rate WHERE tier = ? AND type = ?`
 	sqlSetTat     = `UPDATE slaq_rate SET tat = ? WHERE tier = ? AND type = ?`
 	// The oldest ?3 jobs of one type's lane, in pickup order.
-	sqlLane = `SELECT seq FROM slaq_jobs WHERE tier = ?1 AND state = 'held' AND type = ?2
+	sqlLane = `SELECT seq, run_at FROM slaq_jobs WHERE tier = ?1 AND state = 'held' AND type = ?2
 	ORDER BY run_at, seq LIMIT ?3`
 	// The lane of a type whose limit is removed goes back to waiting, in its place.
 	sqlUnhold = `UPDATE slaq_jobs SET state = 'waiting' WHERE tier = ? AND state = 'held' AND type = ?`
@@ -100,24 +101,54 @@ func loadRates(stmt *sql.Stmt, tier store.Tier) (map[string]*gcra, error) {
 func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, rates map[string]*gcra, res *store.FetchResult) (jobs []*store.Job, more bool, err error) {
 	tier := int64(req.Tier)
 	var seqs []int64
-	laned := map[string]bool{} // limited types with held jobs
-	types := make([]string, 0, len(rates))
-	for typ := range rates {
-		types = append(types, typ)
+	laned := map[string]bool{}    // limited types with held jobs
+	deferred := map[string]bool{} // types held back while the fetch had room
+	type lane struct {
+		typ       string
+		seqs      []int64
+		headRunAt int64
+		headSeq   int64
 	}
-	slices.Sort(types)
-	for _, typ := range types {
-		lane, err := querySeqs(tx.Stmt(s.stmt.lane), tier, typ, limit-int64(len(seqs))+1)
+	var lanes []lane
+	for typ := range rates {
+		l := lane{typ: typ}
+		rows, err := tx.Stmt(s.stmt.lane).Query(tier, typ, limit+1)
 		if err != nil {
 			return nil, false, fmt.Errorf("read the lane of %s: %w", typ, err)
 		}
+		for rows.Next() {
+			var seq, runAt int64
+			if err := rows.Scan(&seq, &runAt); err != nil {
+				rows.Close()
+				return nil, false, fmt.Errorf("read the lane of %s: %w", typ, err)
+			}
+			if len(l.seqs) == 0 {
+				l.headRunAt, l.headSeq = runAt, seq
+			}
+			l.seqs = append(l.seqs, seq)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, false, fmt.Errorf("read the lane of %s: %w", typ, err)
+		}
+		if len(l.seqs) > 0 {
+			lanes = append(lanes, l)
+		}
+	}
+	// The lane whose head became runnable first goes first.
+	slices.SortFunc(lanes, func(a, b lane) int {
+		return cmp.Or(cmp.Compare(a.headRunAt, b.headRunAt), cmp.Compare(a.headSeq, b.headSeq))
+	})
+	for _, l := range lanes {
 		k := 0
-		for k < len(lane) && int64(len(seqs)) < limit && rates[typ].allow(req.Now) {
-			seqs = append(seqs, lane[k])
+		for k < len(l.seqs) && int64(len(seqs)) < limit && rates[l.typ].allow(req.Now) {
+			seqs = append(seqs, l.seqs[k])
 			k++
 		}
-		if k < len(lane) {
-			laned[typ] = true
+		if k < len(l.seqs) {
+			laned[l.typ] = true
+			if int64(len(seqs)) < limit { // its limit, not the fetch's room, stopped it
+				deferred[l.typ] = true
+			}
 		}
 	}
 	var hold []int64
@@ -139,7 +170,7 @@ func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, ra
 			n, curSeq = n+1, seq
 			g := rates[typ]
 			if g != nil && (laned[typ] || !g.allow(req.Now)) {
-				laned[typ] = true
+				laned[typ], deferred[typ] = true, true
 				hold = append(hold, seq)
 				continue
 			}
@@ -166,7 +197,9 @@ func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, ra
 		}
 	}
 	for typ := range laned {
-		res.Deferred = append(res.Deferred, typ)
+		if deferred[typ] {
+			res.Deferred = append(res.Deferred, typ)
+		}
 		if at := rates[typ].freeAt(req.Now); res.HeldUntil == 0 || at < res.HeldUntil {
 			res.HeldUntil = at
 		}
@@ -187,24 +220,6 @@ func (s *Store) claimLimited(tx *sql.Tx, req store.FetchRequest, limit int64, ra
 	}
 	sortClaimed(jobs, got)
 	return jobs, more, nil
-}
-
-// querySeqs runs stmt with args and returns the sequence numbers it selects.
-func querySeqs(stmt *sql.Stmt, args ...any) ([]int64, error) {
-	rows, err := stmt.Query(args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return nil, err
-		}
-		out = append(out, seq)
-	}
-	return out, rows.Err()
 }
 
 // SetRateLimit sets, changes or removes a type's limit in its tier for every process on the

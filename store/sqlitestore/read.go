@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"strconv"
@@ -125,24 +126,9 @@ func (s *Store) List(ctx context.Context, req store.ListRequest) (store.ListPage
 	if s.closed.Load() {
 		return page, errClosed("list")
 	}
-	rows, err := s.stmt.list[oi].QueryContext(ctx, int64(req.Tier), key, seq, req.Limit+1)
+	jobs, seqs, err := s.listPage(ctx, oi, int64(req.Tier), key, seq, req.Limit+1)
 	if err != nil {
 		return page, s.readErr("list", err)
-	}
-	jobs, seqs, err := scanJobs(rows)
-	if err != nil {
-		return page, s.readErr("list", err)
-	}
-	if req.State == store.StateWaiting { // and the jobs held in the lanes, in the same order
-		rows, err := s.stmt.listHeld.QueryContext(ctx, int64(req.Tier), key, seq, req.Limit+1)
-		if err != nil {
-			return page, s.readErr("list", err)
-		}
-		held, heldSeqs, err := scanJobs(rows)
-		if err != nil {
-			return page, s.readErr("list", err)
-		}
-		jobs, seqs = mergeByRunAt(jobs, seqs, held, heldSeqs)
 	}
 	if len(jobs) > req.Limit { // one more than the page: a page follows
 		jobs, seqs = jobs[:req.Limit], seqs[:req.Limit]
@@ -184,6 +170,39 @@ func (s *Store) readErr(op string, err error) error {
 		return errClosed(op)
 	}
 	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// listPage reads up to limit jobs of listOrders[oi] after the cursor (key, seq). Waiting
+// jobs are read with the held ones (the rate-limit lanes, merged in pickup order) in one
+// read transaction, so that a job a fetch moves between the two is listed once.
+func (s *Store) listPage(ctx context.Context, oi int, tier, key, seq int64, limit int) ([]*store.Job, []int64, error) {
+	if listOrders[oi].state != store.StateWaiting {
+		rows, err := s.stmt.list[oi].QueryContext(ctx, tier, key, seq, limit)
+		if err != nil {
+			return nil, nil, err
+		}
+		return scanJobs(rows)
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	var parts [2]struct {
+		jobs []*store.Job
+		seqs []int64
+	}
+	for i, st := range []*sql.Stmt{s.stmt.list[oi], s.stmt.listHeld} {
+		rows, err := tx.StmtContext(ctx, st).QueryContext(ctx, tier, key, seq, limit)
+		if err != nil {
+			return nil, nil, err
+		}
+		if parts[i].jobs, parts[i].seqs, err = scanJobs(rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	jobs, seqs := mergeByRunAt(parts[0].jobs, parts[0].seqs, parts[1].jobs, parts[1].seqs)
+	return jobs, seqs, nil
 }
 
 // mergeByRunAt merges two lists of jobs, each in pickup order (RunAt, then sequence), into

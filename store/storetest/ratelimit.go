@@ -228,6 +228,27 @@ func runRateLimit(t *testing.T, open func(t *testing.T) store.Store) {
 		wantCounts(t, s, tier, store.Counts{Waiting: int64(len(mail)) - 1, Active: 2})
 	})
 
+	// A lane left unserved only because the fetch had no room is not held back by its limit:
+	// the fetch reports no deferral for it.
+	t.Run("NoDeferralWithoutRoom", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const tier = store.Low
+		setLimit(t, s, store.RateLimit{Tier: tier, Type: "mail", Rate: 1, PeriodMs: 1000})
+		mail := typed(3, tier, "mail")
+		enqueue(t, s, Base, mail...)
+		r := fetch(t, s, tier, 10, Base)
+		wantIDs(t, "first fetch", r.Jobs, mail[0])
+		if !slices.Equal(r.Deferred, []string{"mail"}) {
+			t.Fatalf("first fetch: Deferred = %v, want [mail]", r.Deferred)
+		}
+		r = fetch(t, s, tier, 1, Base+5000) // the limit has a start free; the fetch room for one
+		wantIDs(t, "second fetch", r.Jobs, mail[1])
+		if len(r.Deferred) != 0 {
+			t.Fatalf("a fetch that filled its limit reports Deferred = %v, want none", r.Deferred)
+		}
+	})
+
 	t.Run("BadLimits", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
