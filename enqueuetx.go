@@ -19,24 +19,41 @@ import (
 // from the start of the transaction. With [Unique], a job that turns out a duplicate when
 // forwarded is dropped then, and the id returned names no job. Bad input wraps [ErrInvalid].
 func (c *Client) EnqueueTx(ctx context.Context, tx *sql.Tx, typ string, payload any, opts ...Option) (string, error) {
-	ids, err := c.EnqueueBulkTx(ctx, tx, []Request{{Type: typ, Payload: payload, Options: opts}})
-	if err != nil {
+	// The path of one job allocates no request or result slices: it runs inside the
+	// caller's transaction.
+	if err := c.checkTx(ctx, tx); err != nil {
 		return "", err
 	}
-	return ids[0], nil
+	j, err := c.buildJob(c.cfg.clock.Now(), Request{Type: typ, Payload: payload, Options: opts})
+	if err != nil {
+		return "", fmt.Errorf("slaq: enqueue: %w", err)
+	}
+	one := [1]*Job{j}
+	if err := c.cfg.Outbox.Insert(ctx, tx, one[:]); err != nil {
+		return "", fmt.Errorf("slaq: enqueue in transaction: %w", err)
+	}
+	return j.ID, nil
+}
+
+// checkTx checks what EnqueueTx and EnqueueBulkTx need before any job is built.
+func (c *Client) checkTx(ctx context.Context, tx *sql.Tx) error {
+	if err := checkCtx(ctx, "enqueue"); err != nil {
+		return err
+	}
+	if c.cfg.Outbox == nil {
+		return errors.New("slaq: EnqueueTx needs Config.Outbox")
+	}
+	if tx == nil {
+		return fmt.Errorf("slaq: enqueue: %w", invalid("nil transaction"))
+	}
+	return nil
 }
 
 // EnqueueBulkTx enqueues many jobs within tx, in one INSERT, as EnqueueTx does one. If any
 // request is invalid, nothing is written.
 func (c *Client) EnqueueBulkTx(ctx context.Context, tx *sql.Tx, reqs []Request) ([]string, error) {
-	if err := checkCtx(ctx, "enqueue"); err != nil {
+	if err := c.checkTx(ctx, tx); err != nil {
 		return nil, err
-	}
-	if c.cfg.Outbox == nil {
-		return nil, errors.New("slaq: EnqueueTx needs Config.Outbox")
-	}
-	if tx == nil {
-		return nil, fmt.Errorf("slaq: enqueue: %w", invalid("nil transaction"))
 	}
 	if len(reqs) == 0 {
 		return nil, nil
