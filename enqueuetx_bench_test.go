@@ -29,18 +29,17 @@ import (
 //   - enqueue_tx: plus EnqueueTx through a client whose forwarder runs (the commit watch: no
 //     NOTIFY), as in an application that enqueues and forwards;
 //   - enqueue_tx_notify: plus EnqueueTx through a client that runs no forwarder (its insert
-//     NOTIFYs, for forwarders elsewhere).
-//
+//     NOTIFYs, for forwarders elsewhere);
 //   - built_insert: plus what an application that writes the same row itself does: make an
 //     id, encode the record with encoding/json, check the payload, INSERT.
 //
 // added_vs_insert is (enqueue_tx − app_tx_only) / (bare_insert − app_tx_only): 1.0 means
 // EnqueueTx adds exactly one INSERT's cost; notify_added_vs_insert is the same for
 // enqueue_tx_notify; added_vs_built_insert compares with built_insert instead (the row built
-// inside the transaction, as EnqueueTx must). Transactions start on a fixed beat (txPace), every kind alike, and each
-// job's forward ends before the next beat: a transaction that follows a pause runs slower
-// than one that follows another at once (caches, sleeping processes), so back-to-back kinds
-// beside kinds that wait for a forward would not compare. The session has synchronous_commit
+// inside the transaction, as EnqueueTx must). Transactions start on a fixed beat (txPace),
+// every kind alike, and each job's forward ends before the next beat: a transaction that
+// follows a pause runs slower than one that follows another at once (caches, sleeping
+// processes), so back-to-back kinds beside kinds that wait for a forward would not compare. The session has synchronous_commit
 // off, so that the WAL flush of COMMIT (equal in all) does not drown the statements' cost.
 //
 //	go test -run '^$' -bench BenchmarkEnqueueTxCost -benchtime 2000x .
