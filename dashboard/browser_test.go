@@ -88,7 +88,9 @@ func browser(t *testing.T) context.Context {
 			if err != nil {
 				return
 			}
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil {
+				fmt.Fprintf(os.Stderr, "browser test: accepting a dialog: %v\n", err) // for a step that then times out
+			}
 		}
 	}()
 	return ctx
