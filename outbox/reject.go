@@ -81,12 +81,12 @@ func checkJob(j *Job) error {
 	case j.ID == "":
 		return errors.New("empty job id")
 	case !j.Tier.Valid():
-		return fmt.Errorf("job %s: invalid tier %d", j.ID, j.Tier)
+		return fmt.Errorf("job %q: invalid tier %d", j.ID, j.Tier)
 	case j.Type == "":
-		return fmt.Errorf("job %s: empty job type", j.ID)
+		return fmt.Errorf("job %q: empty job type", j.ID)
 	}
 	if t, err := store.TierOfID(j.ID); err != nil || t != j.Tier {
-		return fmt.Errorf("job %s: its id does not name its tier %s", j.ID, j.Tier)
+		return fmt.Errorf("job %q: its id does not name its tier %s", j.ID, j.Tier)
 	}
 	return nil
 }

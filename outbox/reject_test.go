@@ -56,6 +56,7 @@ func poisonRecords(id string) []struct{ name, record, reason string } {
 		{"unknown tier name", `{"ID":"` + id + `","Type":"t","Tier":"URGENT","State":"waiting"}`, "tier"},
 		{"no tier", `{"ID":"` + id + `","Type":"t","State":"waiting"}`, "invalid tier"},
 		{"empty type", `{"ID":"` + id + `","Tier":"HIGH","State":"waiting"}`, "empty job type"},
+		{"NUL in the id", `{"ID":"\u0000x","Type":"t","Tier":"HIGH","State":"waiting"}`, "does not name its tier"},
 		{"id of another tier", `{"ID":"1` + id[1:] + `","Type":"t","Tier":"HIGH","State":"waiting"}`, "does not name its tier"},
 	}
 }

@@ -150,13 +150,15 @@ func (w *watch) leave(e *epoch, tx *sql.Tx, ok bool) {
 		e.armed = true
 		w.armed++
 	}
+	if arm { // a waiter seals e once it has gathered; a timer wakes it, off this goroutine.
+		// Armed under the lock, so that a late Reset for an older epoch cannot replace the
+		// deadline of a newer one.
+		w.ripen.Reset(max(w.gather-time.Since(e.opened), 0))
+	}
 	drained := e.sealed && e.inflight == 0
 	w.mu.Unlock()
 	if drained {
 		close(e.drained)
-	}
-	if arm { // a waiter seals e once it has gathered; a timer wakes it, off this goroutine
-		w.ripen.Reset(max(w.gather-time.Since(e.opened), 0))
 	}
 }
 
