@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/slaqhq/slaq/store"
@@ -78,17 +77,12 @@ func split(rows []outboxRow) ([]*Job, []rejectedRow) {
 // these would fail the store's Enqueue of the whole batch, every time.
 func checkJob(j *Job) error {
 	switch {
-	case j.ID == "":
-		return errors.New("empty job id")
-	case !j.Tier.Valid():
+	case j.ID != "" && !j.Tier.Valid():
 		return fmt.Errorf("job %q: invalid tier %d", j.ID, j.Tier)
-	case j.Type == "":
+	case j.ID != "" && j.Type == "":
 		return fmt.Errorf("job %q: empty job type", j.ID)
 	}
-	if t, err := store.TierOfID(j.ID); err != nil || t != j.Tier {
-		return fmt.Errorf("job %q: its id does not name its tier %s", j.ID, j.Tier)
-	}
-	return nil
+	return store.CheckIDTier(j)
 }
 
 // rejections returns what a forward reports of the rows it set aside.

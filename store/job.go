@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -36,6 +37,18 @@ func (t Tier) String() string {
 
 // Valid reports whether t is one of the five tiers.
 func (t Tier) Valid() bool { return t >= Critical && t <= Batch }
+
+// CheckIDTier reports why j cannot be stored, or nil: every Store's Enqueue requires a
+// non-empty id whose tier digit ([TierOfID]) is j's Tier.
+func CheckIDTier(j *Job) error {
+	if j.ID == "" {
+		return errors.New("empty job id")
+	}
+	if t, err := TierOfID(j.ID); err != nil || t != j.Tier {
+		return fmt.Errorf("job %q: its id does not name its tier %s", j.ID, j.Tier)
+	}
+	return nil
+}
 
 // Index returns t's position in [Tiers] (0 for Critical). It panics on an invalid tier.
 func (t Tier) Index() int {

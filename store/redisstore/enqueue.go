@@ -20,11 +20,10 @@ func (s *Store) Enqueue(ctx context.Context, now int64, jobs []*store.Job) ([]st
 	}
 	var byTier [store.NumTiers][]int
 	for i, j := range jobs {
-		t, err := store.TierOfID(j.ID)
-		if err != nil || t != j.Tier {
-			return nil, fmt.Errorf("redisstore: enqueue job %q of tier %d: id does not carry the tier", j.ID, j.Tier)
+		if err := store.CheckIDTier(j); err != nil {
+			return nil, fmt.Errorf("redisstore: enqueue: %w", err)
 		}
-		byTier[t.Index()] = append(byTier[t.Index()], i)
+		byTier[j.Tier.Index()] = append(byTier[j.Tier.Index()], i)
 	}
 	calls := make([]call, 0, 1)
 	var order [][]int

@@ -118,15 +118,8 @@ type txStmts struct {
 
 // checkJobTier returns an error unless j.Tier is the valid tier its id encodes.
 func checkJobTier(j *store.Job) error {
-	if j.ID == "" {
-		return fmt.Errorf("job of type %q has no id", j.Type)
-	}
-	t, err := store.TierOfID(j.ID)
-	if err != nil {
-		return fmt.Errorf("job %q of type %q: its id has no tier digit", j.ID, j.Type)
-	}
-	if j.Tier != t {
-		return fmt.Errorf("job %s of type %q: Tier %d disagrees with its id's tier %s", j.ID, j.Type, j.Tier, t)
+	if err := store.CheckIDTier(j); err != nil {
+		return fmt.Errorf("job of type %q: %w", j.Type, err)
 	}
 	return nil
 }
