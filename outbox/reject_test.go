@@ -32,6 +32,16 @@ var dialects = []struct {
 	{"postgres", func(t *testing.T) *sql.DB { return openPostgres(t, testenv.PostgresDSN(t), nil) }},
 }
 
+// migrated returns the outbox in db, its migrations run.
+func migrated(t *testing.T, db *sql.DB) *outbox.Outbox {
+	t.Helper()
+	o, err := outbox.New(t.Context(), db, outbox.Options{Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 // insertRaw writes an outbox row as something other than slaq would (a hand-made row, an
 // incompatible version) and returns its seq.
 func insertRaw(t *testing.T, db *sql.DB, o *outbox.Outbox, jobID, record string) int64 {
@@ -73,10 +83,7 @@ func TestForwardSetsAsidePoisonRows(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				db := d.open(t)
-				o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
-				if err != nil {
-					t.Fatal(err)
-				}
+				o := migrated(t, db)
 				good := testJobs(2)
 				if err := o.Add(ctx, good[:1]); err != nil {
 					t.Fatal(err)
@@ -158,10 +165,7 @@ func TestForwardOnlyPoison(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			db := d.open(t)
-			o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			o := migrated(t, db)
 			seq := insertRaw(t, db, o, "x", "not json")
 			res, err := o.Forward(ctx, 10, func(context.Context, []*store.Job) error {
 				t.Error("move called with no valid job")
@@ -222,10 +226,7 @@ func TestSQLiteOverlappingForwardersKeepNewRows(t *testing.T) {
 	t.Parallel()
 	db := dialects[0].open(t)
 	ctx := t.Context()
-	o, err := outbox.New(ctx, db, outbox.Options{Migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := migrated(t, db)
 	jobs := testJobs(3)
 	if err := o.Add(ctx, jobs[:2]); err != nil {
 		t.Fatal(err)
