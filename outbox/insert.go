@@ -120,31 +120,41 @@ func (o *Outbox) insertStmt(jobs []*store.Job, mode insertMode, e *epoch) (strin
 	return o.insertSQL(len(jobs), mode), args, nil
 }
 
-// insertSQL is the text of an INSERT of n jobs announced as mode says.
+// insertSQL is the text of an INSERT of n jobs announced as mode says. The announcing function
+// is called in a subquery of the FROM clause, which PostgreSQL evaluates once, in a Result
+// node: a set-returning call in FROM is a Function Scan, which materialises its one row and
+// cost the caller's transaction a few microseconds more (measured side by side).
 func (o *Outbox) insertSQL(n int, mode insertMode) string {
+	if o.dialect != Postgres {
+		return "INSERT INTO " + Table + " (job_id, job, payload) VALUES (?,?,?)" + strings.Repeat(",(?,?,?)", n-1)
+	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + Table + " (job_id, job, payload) ")
-	first := 1
+	first, from := 1, ""
 	switch mode {
 	case announceLock:
-		b.WriteString("SELECT v.* FROM pg_advisory_xact_lock_shared($1::int4, $2::int4), (VALUES ")
-		first = 3
+		first, from = 3, " FROM (SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)) AS l"
 	case announceNotify:
-		b.WriteString("SELECT v.* FROM pg_notify($1, ''), (VALUES ")
-		first = 2
-	default:
+		first, from = 2, " FROM (SELECT pg_notify($1, '')) AS l"
+	}
+	row := func(i int) string {
+		k := first + 3*i
+		return "$" + strconv.Itoa(k) + "::text,$" + strconv.Itoa(k+1) + "::bytea,$" + strconv.Itoa(k+2) + "::bytea"
+	}
+	switch {
+	case mode == announceNone:
 		b.WriteString("VALUES ")
+	case n == 1:
+		b.WriteString("SELECT " + row(0) + from)
+		return b.String()
+	default:
+		b.WriteString("SELECT v.*" + from + ", (VALUES ")
 	}
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if o.dialect == Postgres {
-			k := first + 3*i
-			b.WriteString("($" + strconv.Itoa(k) + "::text,$" + strconv.Itoa(k+1) + "::bytea,$" + strconv.Itoa(k+2) + "::bytea)")
-		} else {
-			b.WriteString("(?,?,?)")
-		}
+		b.WriteString("(" + row(i) + ")")
 	}
 	if mode != announceNone {
 		b.WriteString(") AS v (job_id, job, payload)")
