@@ -109,8 +109,8 @@ func TestUpwardHelp(t *testing.T) {
 			t.Fatalf("HIGH running %d on %d own busy workers; want 2 on 1", m["HIGH"].Running, m["HIGH"].Busy)
 		}
 		// Lent, not Busy: an idle tier's worker is busy for a moment while its fetcher looks
-		// for work, and CRITICAL's may be mid-fetch now; it is lent only when it runs (or
-		// fetches) another tier's job.
+		// for work, and CRITICAL's may be mid-fetch now; Lent counts only the jobs of another
+		// tier that a tier's workers run.
 		helpers := m["MEDIUM"].Lent + m["LOW"].Lent + m["BATCH"].Lent
 		if m["CRITICAL"].Lent != 0 || helpers == 0 {
 			t.Fatalf("the helper must come from a less urgent tier, not CRITICAL: %+v", m)
