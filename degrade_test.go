@@ -107,8 +107,13 @@ func TestRedisOutageSpool(t *testing.T) {
 			lastForwarded[p.P] = p.I
 		}
 	})
+	// A fetch whose claim Redis wrote just before it was killed leaves its jobs active with
+	// no worker (the reply never came): they run again once their lease lapses and the
+	// rescuer returns them. A short lease keeps that within seconds of the restart, not the
+	// default MEDIUM lease (30 s) plus its rescue interval (15 s).
 	c := newClient(t, st, slaq.Config{Handler: log.handler(), Spool: spool, Degrade: slaq.DegradeSpool,
-		Observers: []slaq.Observer{obs}, StoreRetryMin: 20 * time.Millisecond, StoreRetryMax: 200 * time.Millisecond})
+		Observers: []slaq.Observer{obs}, StoreRetryMin: 20 * time.Millisecond, StoreRetryMax: 200 * time.Millisecond,
+		Tiers: map[slaq.Tier]slaq.TierConfig{slaq.Medium: {Lease: 2 * time.Second}}})
 
 	var acked []string
 	var ackMu sync.Mutex
